@@ -1,0 +1,3 @@
+from daserver_check.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Certificate analysis shared by `probe` and `cert`: names, policy, chain and trust."""

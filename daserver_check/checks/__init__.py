@@ -1,0 +1,1 @@
+"""Stage results -> findings. Pure functions; one module per stage."""

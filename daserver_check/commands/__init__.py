@@ -1,0 +1,1 @@
+"""Orchestration: one module per subcommand, wiring stages, analysis and profile."""

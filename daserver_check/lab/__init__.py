@@ -1,0 +1,1 @@
+"""An emulated DirectAccess IP-HTTPS endpoint (TLS + POST) and DNS, for demo and tests."""

@@ -1,0 +1,125 @@
+"""Findings, statuses, reports and the exit-code rule (the contract of DESIGN.md).
+
+A check never raises to its caller: whatever it learns, good or bad, becomes a `Finding`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+
+class Status(enum.StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+    ERROR = "error"
+
+
+class ExitCode(enum.IntEnum):
+    """Monitoring-plugin convention (Nagios/Icinga)."""
+
+    OK = 0
+    WARNING = 1
+    CRITICAL = 2
+    UNKNOWN = 3
+
+
+# Which status wins when findings are combined. A fail beats an error: one proven server fault
+# is a verdict (CRITICAL) even if another check could not decide. Skips never make things worse.
+_SEVERITY: Mapping[Status, int] = {
+    Status.SKIP: 0,
+    Status.PASS: 1,
+    Status.WARN: 2,
+    Status.ERROR: 3,
+    Status.FAIL: 4,
+}
+
+_EXIT: Mapping[Status, ExitCode] = {
+    Status.SKIP: ExitCode.OK,
+    Status.PASS: ExitCode.OK,
+    Status.WARN: ExitCode.WARNING,
+    Status.ERROR: ExitCode.UNKNOWN,
+    Status.FAIL: ExitCode.CRITICAL,
+}
+
+
+def worst(statuses: Iterable[Status]) -> Status:
+    """The combined status: skip only when everything was skipped (or nothing ran)."""
+    result = Status.SKIP
+    for status in statuses:
+        if _SEVERITY[status] > _SEVERITY[result]:
+            result = status
+    return result
+
+
+def exit_code_for(status: Status) -> ExitCode:
+    return _EXIT[status]
+
+
+def format_code(code: int) -> str:
+    """`0x` + upper-case hex without leading zeros, as the JSON contract writes client codes."""
+    return f"0x{code:X}"
+
+
+def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One verdict of one check, for one address when the check talks to one."""
+
+    id: str
+    status: Status
+    title: str
+    detail: str = ""
+    predicts: tuple[int, ...] = ()
+    remediation: str = ""
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "evidence", _frozen_mapping(self.evidence))
+
+    @property
+    def stage(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    @property
+    def predicted_codes(self) -> list[str]:
+        return [format_code(c) for c in self.predicts]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetReport:
+    """All findings for one target (a URL, a file path, or an error code)."""
+
+    target: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def status(self) -> Status:
+        return worst(f.status for f in self.findings)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    command: str
+    targets: tuple[TargetReport, ...]
+    duration_ms: int = 0
+
+    @property
+    def status(self) -> Status:
+        return worst(t.status for t in self.targets)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return exit_code_for(self.status)
+
+    def all_findings(self) -> Sequence[Finding]:
+        return [f for t in self.targets for f in t.findings]
