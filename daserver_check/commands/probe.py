@@ -1,0 +1,159 @@
+"""`daserver-check probe URL...`: the external probe, end to end.
+
+URL -> target -> dns -> per address: tcp -> tls (encrypted + null-only, concurrently)
+-> cert analysis of the served chain -> iphttps POST. Each URL runs under one deadline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+from typing import TYPE_CHECKING
+
+from daserver_check.errors import InputError
+from daserver_check.model import Report, TargetReport
+
+if TYPE_CHECKING:
+    from daserver_check.certs.trust import TrustStore
+    from daserver_check.commands.probe_engine import ProbeSettings
+
+HELP = "probe an IP-HTTPS URL the way a DirectAccess client would"
+DESCRIPTION = """\
+Resolve the URL's host, connect to every address, do the TLS handshakes of a Windows 7 client
+(encrypted suites) and of a Windows 8+ client (null-encryption suites), check the served
+certificate against the URL, and send the IP-HTTPS POST. Every failing check names the client
+error code it explains (0x103, 0x2AFC, 0x2AF9, 0x274C ...) and the fix.
+
+examples:
+  daserver-check probe https://da.contoso.com/IPHTTPS
+  daserver-check probe https://da.contoso.com/IPHTTPS --connect 203.0.113.10   (one entry point)
+  daserver-check probe https://da.contoso.com/IPHTTPS --resolver 1.1.1.1 --format json
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from daserver_check.cli import add_output_options
+
+    parser.add_argument("urls", nargs="*", metavar="URL",
+                        help="IP-HTTPS URL(s), e.g. https://da.contoso.com/IPHTTPS "
+                        "(default: the profile's deployment.urls)")
+    parser.add_argument("--profile", metavar="NAME|FILE",
+                        help="built-in profile name (default, lab, windows7) or a TOML file")
+    parser.add_argument("--resolver", action="append", metavar="IP[:PORT]",
+                        help="ask this DNS server instead of the system resolver (repeatable; "
+                        "several resolvers are compared)")
+    parser.add_argument("--connect", metavar="HOST[:PORT]",
+                        help="connect to this IP address (and port) instead of the resolved "
+                        "ones; SNI, Host and name checks keep the URL's host (like curl "
+                        "--connect-to). Without --resolver, DNS is not queried")
+    parser.add_argument("--ca-file", metavar="PEM",
+                        help="trust these CA certificates instead of the system store")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="deadline for the whole probe of one URL (default: profile, 10)")
+    parser.add_argument("--router-discovery", action="store_true",
+                        help="after the POST, send one Router Solicitation (not available yet)")
+    parser.add_argument("--proxy", metavar="http://HOST:PORT",
+                        help="connect through an HTTP proxy with CONNECT (not available yet)")
+    add_output_options(parser)
+
+
+def run(args: argparse.Namespace) -> Report:
+    settings = settings_from_args(args)
+    urls = list(args.urls) or list(settings.profile.deployment.urls)
+    if not urls:
+        raise InputError("no URL given (and the profile lists none in deployment.urls)")
+    _reject_if_all_invalid(urls)
+    return Report(command="probe", targets=tuple(probe_all(urls, settings)))
+
+
+def probe_all(urls: list[str], settings: ProbeSettings) -> list[TargetReport]:
+    """Probe URLs concurrently (bounded by probe.concurrency), reports in the given order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from daserver_check.commands.probe_engine import probe_url
+
+    if len(urls) == 1:
+        return [probe_url(urls[0], settings)]
+    workers = max(1, min(len(urls), settings.profile.probe.concurrency))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
+        return list(pool.map(lambda u: probe_url(u, settings), urls))
+
+
+def _reject_if_all_invalid(urls: list[str]) -> None:
+    """A single bad URL is a usage error (one line, exit 3); among good ones it is a finding."""
+    from daserver_check.target import TargetError, parse_iphttps_url
+
+    errors: list[str] = []
+    for url in urls:
+        try:
+            parse_iphttps_url(url)
+        except TargetError as exc:
+            errors.append(f"{url!r}: {exc}")
+    if len(errors) == len(urls):
+        raise InputError("bad URL " + "; ".join(errors))
+
+
+def settings_from_args(args: argparse.Namespace) -> ProbeSettings:
+    from daserver_check.certs.trust import TrustStoreError, load_trust_store
+    from daserver_check.commands.probe_engine import ProbeSettings
+    from daserver_check.probe.dns import ResolverSpecError, parse_resolver
+    from daserver_check.profile import ProfileError, load_profile
+
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as exc:
+        raise InputError(str(exc)) from None
+    if args.router_discovery:
+        raise InputError("--router-discovery is not available in this version yet")
+    if args.proxy:
+        raise InputError("--proxy is not available in this version yet")
+    timeout = args.timeout if args.timeout is not None else profile.probe.timeout
+    if not 0 < timeout <= 300:
+        raise InputError(f"--timeout {timeout:g}: must be more than 0 and at most 300 seconds")
+    resolvers = list(args.resolver or profile.dns.resolvers)
+    for spec in resolvers:
+        try:
+            parse_resolver(spec)
+        except ResolverSpecError as exc:
+            raise InputError(f"--resolver {spec}: {exc}") from None
+    connect = parse_connect(args.connect) if args.connect else None
+    ca_file = args.ca_file or profile.cert.ca_file or None
+    try:
+        trust: TrustStore = load_trust_store(ca_file)
+    except TrustStoreError as exc:
+        raise InputError(str(exc)) from None
+    return ProbeSettings(
+        profile=profile,
+        timeout=timeout,
+        resolvers=tuple(resolvers),
+        connect=connect,
+        trust=trust,
+    )
+
+
+def parse_connect(spec: str) -> tuple[str, int | None]:
+    """`IP`, `IP:PORT`, `[v6]`, `[v6]:PORT` or a bare IPv6 address."""
+    host, port_text = spec, ""
+    if spec.startswith("["):
+        end = spec.find("]")
+        if end < 0:
+            raise InputError(f"--connect {spec}: missing ']'")
+        host, rest = spec[1:end], spec[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise InputError(f"--connect {spec}: expected :PORT after ']'")
+            port_text = rest[1:]
+    elif spec.count(":") == 1:
+        host, port_text = spec.split(":")
+    try:
+        address = str(ipaddress.ip_address(host))
+    except ValueError:
+        raise InputError(
+            f"--connect {spec}: {host!r} is not an IP address (give the entry point's address)"
+        ) from None
+    port: int | None = None
+    if port_text:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise InputError(f"--connect {spec}: bad port {port_text!r} (1-65535)")
+        port = int(port_text)
+    return address, port

@@ -1,0 +1,129 @@
+"""`--format text`: readable at a glance.
+
+A verdict line first, then the client error codes the failures explain, then each failing or
+warning finding with its cause and fix, and finally one line listing what passed or was skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from daserver_check.codes import lookup
+from daserver_check.model import ExitCode, Finding, Report, Status, TargetReport, format_code
+
+_VERDICT = {
+    ExitCode.OK: "OK",
+    ExitCode.WARNING: "WARNING",
+    ExitCode.CRITICAL: "CRITICAL",
+    ExitCode.UNKNOWN: "UNKNOWN",
+}
+_COLOURS = {
+    Status.PASS: "32",
+    Status.WARN: "33",
+    Status.FAIL: "31",
+    Status.ERROR: "35",
+    Status.SKIP: "2",
+}
+_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2}
+
+
+def _paint(text: str, status: Status, color: bool) -> str:
+    return f"\x1b[{_COLOURS[status]}m{text}\x1b[0m" if color else text
+
+
+def render(report: Report, *, color: bool = False) -> str:
+    lines: list[str] = []
+    for index, target in enumerate(report.targets):
+        if index:
+            lines.append("")
+        lines.extend(_target_lines(target, report, color))
+    if len(report.targets) > 1:
+        lines.append("")
+        overall = _VERDICT[report.exit_code]
+        lines.append(f"{overall}: {len(report.targets)} targets, {report.duration_ms} ms")
+    return "\n".join(lines) + "\n"
+
+
+def _target_lines(target: TargetReport, report: Report, color: bool) -> list[str]:
+    problems = sorted(
+        (f for f in target.findings if f.status in _ORDER),
+        key=lambda f: _ORDER[f.status],
+    )
+    verdict = _VERDICT[_exit_for(target)]
+    counts = _counts(target.findings)
+    head = f"{verdict}  {target.target}  ({counts}"
+    head += f", {report.duration_ms} ms)" if len(report.targets) == 1 else ")"
+    lines = [_paint(head, target.status, color)]
+    codes = _predicted(target.findings)
+    if codes:
+        lines.append("  A DirectAccess client would report: " + ", ".join(codes))
+    for f in problems:
+        lines.extend(_finding_lines(f, color))
+    passed = _ids(target.findings, Status.PASS)
+    skipped = [f for f in target.findings if f.status is Status.SKIP]
+    if passed:
+        lines.append("")
+        lines.append(_paint(f"  passed: {', '.join(passed)}", Status.SKIP, color))
+    if skipped:
+        reasons = sorted({f.detail.removeprefix("skipped: ") for f in skipped})
+        ids = _ids(target.findings, Status.SKIP)
+        lines.append(
+            _paint(f"  skipped: {', '.join(ids)} ({'; '.join(reasons)})", Status.SKIP, color)
+        )
+    return lines
+
+
+def _exit_for(target: TargetReport) -> ExitCode:
+    from daserver_check.model import exit_code_for
+
+    return exit_code_for(target.status)
+
+
+def _counts(findings: Sequence[Finding]) -> str:
+    parts = []
+    for status, word in ((Status.FAIL, "failing"), (Status.ERROR, "undecided"),
+                         (Status.WARN, "warning"), (Status.PASS, "passed")):
+        n = sum(1 for f in findings if f.status is status)
+        if n:
+            parts.append(f"{n} {word}")
+    return ", ".join(parts) or "no checks ran"
+
+
+def _predicted(findings: Sequence[Finding]) -> list[str]:
+    seen: list[int] = []
+    for f in findings:
+        if f.status in (Status.FAIL, Status.WARN):
+            for code in f.predicts:
+                if code not in seen:
+                    seen.append(code)
+    out = []
+    for code in seen:
+        entry = lookup(code)
+        out.append(f"{format_code(code)} ({entry.symbol})" if entry else format_code(code))
+    return out
+
+
+def _ids(findings: Sequence[Finding], status: Status) -> list[str]:
+    """Ids with that status, once each; `[n addresses]` when an id repeats per address."""
+    counts: dict[str, int] = {}
+    for f in findings:
+        if f.status is status:
+            counts[f.id] = counts.get(f.id, 0) + 1
+    return [i if n == 1 else f"{i} ×{n}" for i, n in counts.items()]
+
+
+def _finding_lines(f: Finding, color: bool) -> list[str]:
+    label = f.status.value.upper()
+    where = f" [{f.address}]" if f.address else ""
+    lines = ["", _paint(f"  {label:<5} {f.id}{where}: {f.title}", f.status, color)]
+    if f.detail:
+        lines.append(f"        {f.detail}")
+    if f.predicts:
+        names = []
+        for code in f.predicts:
+            entry = lookup(code)
+            names.append(f"{format_code(code)} {entry.symbol}" if entry else format_code(code))
+        lines.append(f"        client error: {', '.join(names)}")
+    if f.remediation:
+        lines.append(f"        fix: {f.remediation}")
+    return lines
