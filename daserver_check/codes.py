@@ -289,10 +289,7 @@ def parse_code(text: str) -> int:
     """
     s = text.strip()
     try:
-        if s.lower().startswith("0x"):
-            value = int(s[2:], 16)
-        else:
-            value = int(s, 10)
+        value = int(s[2:], 16) if s.lower().startswith("0x") else int(s, 10)
     except ValueError:
         raise ValueError(f"not an error code: {text!r} (write it as 0x2AFC or as decimal)") from None
     if not 0 <= value <= 0xFFFFFFFF:

@@ -52,9 +52,10 @@ def parse_iphttps_url(url: str) -> IphttpsUrl:
     if parts.username is not None or parts.password is not None:
         raise TargetError("user information (user:password@) does not belong in an IP-HTTPS URL")
     try:
-        port = parts.port or DEFAULT_PORT
+        explicit_port = parts.port
     except ValueError:
         raise TargetError(f"bad port in {parts.netloc!r}: must be a number 1-65535") from None
+    port = DEFAULT_PORT if explicit_port is None else explicit_port
     if port == 0:
         raise TargetError("bad port 0: must be a number 1-65535")
     raw_host = parts.hostname or ""

@@ -96,10 +96,7 @@ class _Handshake:
 
     def close(self) -> None:
         if self.sock is not None:
-            try:
-                self.sock.close()
-            except OSError:
-                pass
+            self.sock.close()
 
 
 def _null_handshake(
@@ -134,49 +131,60 @@ def probe_address(
     null_thread.start()
     enc_result, enc_conn = tls.handshake(sock, _sni(target), tls.TlsMode.ENCRYPTED, deadline)
     encrypted = _Handshake(enc_result, enc_conn, sock)
-    null_thread.join(deadline.remaining() + 1.0)
-    null = null_box[0] if null_box else _Handshake(
+    post_result: iphttps.PostResult | None = None
+    null = _Handshake(
         tls.TlsResult(tls.TlsMode.NULL_ONLY, tls.TlsOutcome.TIMED_OUT, "no result in time")
     )
     try:
-        findings.extend(
-            tls_findings(
-                encrypted.result,
-                null.result,
-                address=address,
-                windows7_clients=profile.deployment.has_windows7,
-                require_null_cipher=profile.tls.require_null_cipher,
-                certificate_auth=profile.deployment.auth_mode == "certificates",
-            )
-        )
-        chain = encrypted.result.peer_chain or null.result.peer_chain
-        if chain:
-            findings.extend(
-                analyse_chain(
-                    chain,
-                    target.host,
-                    trust=settings.trust,
-                    policy=CertPolicy(profile.cert.warn_days, profile.cert.crit_days),
-                    address=address,
-                )
-            )
-        else:
-            findings.extend(skipped_stages(("cert",), "the server sent no certificate "
-                                           "(no TLS handshake)", address))
-        # Post over the encrypted connection (the Windows 7 path) when there is one, else over
-        # the null one: either way it is the same HTTP.sys listener.
-        carrier = encrypted if encrypted.conn is not None else null
-        if carrier.conn is not None and carrier.sock is not None:
-            result = iphttps.post(carrier.conn, carrier.sock, target.path, target.host_header,
-                                  deadline)
-            findings.extend(iphttps_findings(result, path=target.path, address=address))
-        else:
-            findings.extend(skipped(("iphttps.post", "iphttps.server"), "no TLS handshake",
-                                    address))
+        # POST on the encrypted connection (the Windows 7 path) and close it before waiting
+        # for the null-only handshake: a server that serves one connection at a time would
+        # otherwise hold the second handshake until the deadline.
+        if encrypted.conn is not None:
+            post_result = _post(target, encrypted, deadline)
+        encrypted.close()
+        null_thread.join(deadline.remaining() + 1.0)
+        if null_box:
+            null = null_box[0]
+        if post_result is None and null.conn is not None:
+            post_result = _post(target, null, deadline)
     finally:
         encrypted.close()
         null.close()
+    findings.extend(
+        tls_findings(
+            encrypted.result,
+            null.result,
+            address=address,
+            windows7_clients=profile.deployment.has_windows7,
+            require_null_cipher=profile.tls.require_null_cipher,
+            certificate_auth=profile.deployment.auth_mode == "certificates",
+        )
+    )
+    chain = encrypted.result.peer_chain or null.result.peer_chain
+    if chain:
+        findings.extend(
+            analyse_chain(
+                chain,
+                target.host,
+                trust=settings.trust,
+                policy=CertPolicy(profile.cert.warn_days, profile.cert.crit_days),
+                address=address,
+            )
+        )
+    else:
+        findings.extend(
+            skipped_stages(("cert",), "the server sent no certificate (no TLS handshake)", address)
+        )
+    if post_result is not None:
+        findings.extend(iphttps_findings(post_result, path=target.path, address=address))
+    else:
+        findings.extend(skipped(("iphttps.post", "iphttps.server"), "no TLS handshake", address))
     return findings
+
+
+def _post(target: IphttpsUrl, hs: _Handshake, deadline: Deadline) -> iphttps.PostResult:
+    assert hs.conn is not None and hs.sock is not None
+    return iphttps.post(hs.conn, hs.sock, target.path, target.host_header, deadline)
 
 
 def _sni(target: IphttpsUrl) -> str | None:

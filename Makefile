@@ -1,0 +1,34 @@
+# daserver-check — every target sets up what it needs from a fresh clone.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint bench sysdeps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,lint]'
+	touch $(STAMP)
+
+sysdeps:
+	@bash scripts/install-system-deps.sh
+
+## make demo: a healthy and a faulty probe of the built-in lab endpoint
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py
+
+## make test: the whole test suite (installs what the tests need first)
+test: sysdeps $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check daserver_check tests scripts
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

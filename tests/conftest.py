@@ -1,0 +1,29 @@
+"""Shared test policy: tests needing a system tool or root skip where it is absent,
+but under CI=true a skip of that kind fails the run (CI must prove everything)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_tool(name: str) -> str:
+    """Path of a system tool, or skip (fail under CI=true)."""
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if path is None:
+        message = f"{name} is not installed (make sysdeps installs it)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        if IN_CI:
+            pytest.fail("needs root (network namespaces)")
+        pytest.skip("needs root (network namespaces)")
