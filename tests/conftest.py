@@ -27,3 +27,14 @@ def require_root() -> None:
         if IN_CI:
             pytest.fail("needs root (network namespaces)")
         pytest.skip("needs root (network namespaces)")
+
+
+@pytest.fixture
+def unused_tcp_port() -> int:
+    """A loopback port with nothing listening (closed right after the kernel picked it)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
