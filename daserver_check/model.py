@@ -101,6 +101,7 @@ class TargetReport:
 
     target: str
     findings: tuple[Finding, ...]
+    duration_ms: int = 0
 
     @property
     def status(self) -> Status:

@@ -7,8 +7,10 @@ deadline, so a silent or drip-feeding server costs one `--timeout`, not one per 
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -43,6 +45,12 @@ class ProbeSettings:
 
 
 def probe_url(url: str, settings: ProbeSettings) -> TargetReport:
+    started = time.monotonic()
+    report = _probe_url(url, settings)
+    return dataclasses.replace(report, duration_ms=int((time.monotonic() - started) * 1000))
+
+
+def _probe_url(url: str, settings: ProbeSettings) -> TargetReport:
     try:
         target = parse_iphttps_url(url)
     except TargetError as exc:

@@ -1,0 +1,32 @@
+"""`--format markdown`: a report to paste into a change ticket."""
+
+from __future__ import annotations
+
+from daserver_check.model import Report, Status
+
+_ICON = {Status.PASS: "✅ pass", Status.WARN: "⚠️ warn", Status.FAIL: "❌ fail",
+         Status.ERROR: "❓ error", Status.SKIP: "⏭ skip"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render(report: Report, *, color: bool = False) -> str:
+    lines = [f"# daserver-check {report.command}: {report.status.value.upper()}", ""]
+    for target in report.targets:
+        lines += [f"## `{target.target}` — {_ICON[target.status]}", ""]
+        lines += ["| status | check | address | finding | client error | fix |",
+                  "|---|---|---|---|---|---|"]
+        ordered = sorted(target.findings, key=lambda f: [Status.FAIL, Status.ERROR, Status.WARN,
+                                                         Status.PASS, Status.SKIP].index(f.status))
+        for f in ordered:
+            finding = f.title + (f": {f.detail}" if f.detail and f.status is not Status.PASS else "")
+            fix = f.remediation if f.status in (Status.FAIL, Status.WARN, Status.ERROR) else ""
+            lines.append(
+                f"| {_ICON[f.status]} | `{f.id}` | {f.address or ''} | {_cell(finding)} | "
+                f"{', '.join(f.predicted_codes)} | {_cell(fix)} |"
+            )
+        lines.append("")
+    lines.append(f"_{report.duration_ms} ms_")
+    return "\n".join(lines) + "\n"
