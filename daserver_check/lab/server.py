@@ -1,0 +1,516 @@
+"""An emulated DirectAccess IP-HTTPS endpoint on loopback: HTTP.sys-like TLS + POST, and DNS.
+
+It imitates a Windows Server 2012 R2–2019 DirectAccess server as a client meets it: TLS 1.2 at
+most, the NULL suites first, `200 OK` with `Server: Microsoft-HTTPAPI/2.0` and no Content-Length
+to a POST on the IP-HTTPS path (MS-IPHTTPS §4.1), HTTP.sys's 404 elsewhere. `FAULTS` bends it
+into the failures the probe must recognise. It forwards nothing: after the 200 it only reads and
+discards what the client sends.
+
+pyOpenSSL ignores socket timeouts, so every socket is non-blocking and every wait is a select()
+with a deadline that also watches a wake-up socket: stop() returns promptly whatever the
+clients do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import ipaddress
+import os
+import selectors
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from OpenSSL import SSL
+
+from daserver_check.lab.dns import LabDns
+from daserver_check.lab.faults import FAULTS, NULL_REMOVING, parse_faults
+from daserver_check.lab.pki import LabFiles, LabPki, build_pki, check_lab_name
+
+__all__ = [
+    "ENCRYPTED_CIPHERS",
+    "FAULTS",
+    "HEALTHY_CIPHERS",
+    "NULL_CIPHERS",
+    "LabConfig",
+    "LabEndpoint",
+    "cipher_list",
+]
+
+# @SECLEVEL=0: OpenSSL 3+ refuses the NULL suites at any higher security level.
+HEALTHY_CIPHERS = (
+    "NULL-SHA256:NULL-SHA:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:"
+    "AES256-SHA256:AES128-SHA:@SECLEVEL=0"
+)
+ENCRYPTED_CIPHERS = (
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES256-SHA256:AES128-SHA:@SECLEVEL=0"
+)
+NULL_CIPHERS = "NULL-SHA256:NULL-SHA:@SECLEVEL=0"
+
+SERVER_HEADER = "Microsoft-HTTPAPI/2.0"
+MAX_HEAD = 16 * 1024
+HANDSHAKE_SECONDS = 10.0
+HEAD_SECONDS = 10.0
+# After the 200 a real server would carry IPv6 packets; the lab only drains, for a while.
+DRAIN_SECONDS = 5.0
+MAX_CONNECTIONS = 256
+
+# HTTP.sys's own error page (the body it sends for an unregistered URL).
+_ERROR_BODY = (
+    '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n'
+    "<HTML><HEAD><TITLE>{title}</TITLE>\r\n"
+    '<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n'
+    "<BODY><h2>{title}</h2>\r\n"
+    "<hr><p>HTTP Error {code}. {text}</p>\r\n"
+    "</BODY></HTML>\r\n"
+)
+
+_T = TypeVar("_T")
+
+
+def cipher_list(faults: Iterable[str]) -> str:
+    """The OpenSSL cipher string the lab's server offers under `faults`."""
+    fault_set = frozenset(faults)
+    if "null-only" in fault_set:
+        return NULL_CIPHERS
+    if fault_set & NULL_REMOVING:
+        return ENCRYPTED_CIPHERS
+    return HEALTHY_CIPHERS
+
+
+def _http_date() -> str:
+    return email.utils.formatdate(usegmt=True)
+
+
+def _ok_response(with_server: bool) -> bytes:
+    # No Content-Length: the body is the endless IPv6 packet stream (MS-IPHTTPS §4.1).
+    server = f"Server: {SERVER_HEADER}\r\n" if with_server else ""
+    return f"HTTP/1.1 200 OK\r\n{server}Date: {_http_date()}\r\n\r\n".encode("ascii")
+
+
+def _error_response(code: int, reason: str, text: str) -> bytes:
+    body = _ERROR_BODY.format(title=reason, code=code, text=text).encode("ascii")
+    head = (
+        f"HTTP/1.1 {code} {reason}\r\n"
+        "Content-Type: text/html; charset=us-ascii\r\n"
+        f"Server: {SERVER_HEADER}\r\n"
+        f"Date: {_http_date()}\r\n"
+        "Connection: close\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+@dataclass(frozen=True, slots=True)
+class LabConfig:
+    """What to emulate. port/dns_port 0 pick free ports; workdir None makes a temp dir."""
+
+    name: str = "da.lab.test"
+    host: str = "127.0.0.1"
+    port: int = 0
+    dns_port: int = 0
+    faults: frozenset[str] = field(default_factory=frozenset)
+    path: str = "/IPHTTPS"
+    workdir: Path | None = None
+
+    def __post_init__(self) -> None:
+        # Validate here so a bad config fails at construction, not in a server thread.
+        object.__setattr__(self, "name", check_lab_name(self.name))
+        object.__setattr__(self, "faults", parse_faults(self.faults))
+        try:
+            ipaddress.ip_address(self.host)
+        except ValueError:
+            raise ValueError(f"lab host {self.host!r} is not an IP address") from None
+        for label, port in (("port", self.port), ("dns_port", self.dns_port)):
+            if not 0 <= port <= 65535:
+                raise ValueError(f"lab {label} {port} is out of range 0-65535")
+        if not self.path.startswith("/"):
+            raise ValueError(f"lab path {self.path!r} must start with /")
+
+
+class _Closed(Exception):
+    """The connection ends: stop requested, deadline passed, or the peer went away."""
+
+
+class _Channel:
+    """Waits on one non-blocking client socket, a deadline, and the lab's wake-up socket."""
+
+    def __init__(self, sock: socket.socket, wake: socket.socket) -> None:
+        self._sock = sock
+        self._wake = wake
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(sock, selectors.EVENT_READ)
+        self._selector.register(wake, selectors.EVENT_READ)
+        self._events = selectors.EVENT_READ
+
+    def close(self) -> None:
+        self._selector.close()
+
+    def wait(self, write: bool, deadline: float | None) -> None:
+        events = selectors.EVENT_WRITE if write else selectors.EVENT_READ
+        if events != self._events:
+            self._selector.modify(self._sock, events)
+            self._events = events
+        timeout = None if deadline is None else deadline - time.monotonic()
+        if timeout is not None and timeout <= 0:
+            raise _Closed("deadline")
+        ready = self._selector.select(timeout)
+        if not ready:
+            raise _Closed("deadline")
+        if any(key.fileobj is self._wake for key, _ in ready):
+            raise _Closed("stopping")
+
+    def tls(self, call: Callable[[], _T], deadline: float) -> _T:
+        """Run one pyOpenSSL call to completion, waiting whenever it wants the socket."""
+        while True:
+            try:
+                return call()
+            except SSL.WantReadError:
+                self.wait(False, deadline)
+            except SSL.WantWriteError:
+                self.wait(True, deadline)
+
+    def recv(self, conn: Any, deadline: float) -> bytes:
+        """Up to 16 KiB of plaintext; b"" when the peer closed (cleanly or not)."""
+        try:
+            data: bytes = self.tls(lambda: conn.recv(16384), deadline)
+        except (SSL.ZeroReturnError, SSL.SysCallError):
+            return b""
+        except SSL.Error as exc:
+            raise _Closed(str(exc)) from None
+        return data
+
+    def sendall(self, conn: Any, data: bytes, deadline: float) -> None:
+        offset = 0
+        while offset < len(data):
+            chunk = data[offset:]
+            try:
+                sent: int = self.tls(lambda: conn.send(chunk), deadline)  # noqa: B023 (sync)
+            except SSL.Error as exc:
+                raise _Closed(str(exc)) from None
+            offset += sent
+
+
+class LabEndpoint:
+    """The lab: `with LabEndpoint(LabConfig(faults=frozenset({"expired"}))) as lab: ...`."""
+
+    def __init__(self, config: LabConfig | None = None) -> None:
+        self.config = config or LabConfig()
+        self._pki: LabPki | None = None
+        self._files: LabFiles | None = None
+        self._workdir: Path | None = None
+        self._own_workdir = False
+        self._listener: socket.socket | None = None
+        self._dns: LabDns | None = None
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
+        self._accept_thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._connections: dict[threading.Thread, socket.socket] = {}
+        self._ctx: Any = None
+        # Kept after stop(), so a stopped lab can still say where it was.
+        self._port: int | None = None
+        self._dns_port: int | None = None
+        self._started = False
+        self._stopped = False
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def __enter__(self) -> LabEndpoint:
+        # `with LabEndpoint(cfg).start() as lab:` works too.
+        return self if self._started else self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> LabEndpoint:
+        if self._started:
+            raise RuntimeError("a LabEndpoint starts only once")
+        self._started = True
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        cfg = self.config
+        self._pki = build_pki(cfg.name, cfg.faults)
+        if cfg.workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="daserver-check-lab-"))
+            self._own_workdir = True
+        else:
+            self._workdir = cfg.workdir
+        self._files = self._pki.write(self._workdir)
+        self._ctx = self._make_context(self._pki, cfg.faults)
+        # A socketpair as wake-up signal: stop() writes one byte and never drains it, so every
+        # select() of every thread returns at once from then on.
+        self._wake_r, self._wake_w = socket.socketpair()
+
+        family = socket.AF_INET6 if ipaddress.ip_address(cfg.host).version == 6 else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        self._listener = listener
+        if os.name == "posix":  # on Windows SO_REUSEADDR would allow port stealing
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((cfg.host, cfg.port))
+        listener.listen(64)
+        listener.setblocking(False)
+        self._port = listener.getsockname()[1]
+
+        self._dns = LabDns(cfg.name, cfg.host, host="127.0.0.1", port=cfg.dns_port).start()
+        self._dns_port = self._dns.port
+        self._accept_thread = threading.Thread(
+            target=self._accept_loop, name=f"lab-accept-{self.port}", daemon=True
+        )
+        self._accept_thread.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Close the listener and every connection; returns within about `timeout` seconds."""
+        if self._stopped:
+            return
+        self._stopped = True
+        deadline = time.monotonic() + timeout
+        if self._wake_w is not None:
+            with contextlib.suppress(OSError):
+                self._wake_w.send(b"x")
+        if self._accept_thread is not None:
+            self._accept_thread.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            connections = list(self._connections.items())
+        for thread, _ in connections:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            leftovers = list(self._connections.values())
+        for sock in leftovers:  # only threads that missed the deadline leave sockets behind
+            _close_quietly(sock)
+        if self._dns is not None:
+            self._dns.stop(max(0.1, deadline - time.monotonic()))
+        for own in (self._listener, self._wake_r, self._wake_w):
+            if own is not None:
+                _close_quietly(own)
+        if self._own_workdir and self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+
+    # -- what callers need ---------------------------------------------------------------
+
+    @staticmethod
+    def _require(value: _T | None) -> _T:
+        if value is None:
+            raise RuntimeError("the lab is not started")
+        return value
+
+    @property
+    def pki(self) -> LabPki:
+        return self._require(self._pki)
+
+    @property
+    def files(self) -> LabFiles:
+        return self._require(self._files)
+
+    @property
+    def port(self) -> int:
+        return self._require(self._port)
+
+    @property
+    def dns_port(self) -> int:
+        return self._require(self._dns_port)
+
+    @property
+    def ca_file(self) -> Path:
+        return self.files.ca_file
+
+    @property
+    def url(self) -> str:
+        host = self.config.name
+        return f"https://{host}:{self.port}{self.config.path}"
+
+    @property
+    def resolver(self) -> str:
+        return f"127.0.0.1:{self.dns_port}"
+
+    def probe_command(self) -> list[str]:
+        return [
+            "daserver-check", "probe", self.url,
+            "--resolver", self.resolver,
+            "--ca-file", str(self.ca_file),
+            "--profile", "lab",
+        ]  # fmt: skip
+
+    # -- server --------------------------------------------------------------------------
+
+    @staticmethod
+    def _make_context(pki: LabPki, faults: frozenset[str]) -> Any:
+        ctx = SSL.Context(SSL.TLS_SERVER_METHOD)
+        # HTTP.sys on Server 2012 R2–2019: TLS 1.0–1.2, never 1.3.
+        ctx.set_min_proto_version(SSL.TLS1_VERSION)
+        ctx.set_max_proto_version(SSL.TLS1_2_VERSION)
+        ctx.set_cipher_list(cipher_list(faults).encode("ascii"))
+        # Schannel picks by the server's order, NULL first: a Windows 8+ client that offers
+        # both gets a null suite.
+        ctx.set_options(SSL.OP_CIPHER_SERVER_PREFERENCE)
+        ctx.use_certificate(pki.leaf_cert)
+        ctx.use_privatekey(pki.leaf_key)
+        ctx.check_privatekey()
+        if "client-cert" in faults:
+            # Request, do not require (as IP-HTTPS with authentication mode Certificates is
+            # seen from a probe without one): the handshake completes and the probe can tell.
+            ctx.set_verify(SSL.VERIFY_PEER, lambda *_: True)
+            ctx.add_client_ca(pki.ca_cert)
+            # Needed by OpenSSL for session resumption once peers are verified.
+            ctx.set_session_id(b"daserver-check-lab")
+        return ctx
+
+    def _accept_loop(self) -> None:
+        listener, wake = self._listener, self._wake_r
+        assert listener is not None and wake is not None
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(listener, selectors.EVENT_READ)
+                selector.register(wake, selectors.EVENT_READ)
+                while True:
+                    ready = selector.select()
+                    if any(key.fileobj is wake for key, _ in ready):
+                        return
+                    try:
+                        sock, _ = listener.accept()
+                    except (BlockingIOError, InterruptedError, ConnectionError):
+                        continue
+                    self._spawn(sock)
+        except Exception:  # the listener was closed under us; nothing to report to anyone
+            return
+
+    def _spawn(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._lock:
+            if len(self._connections) >= MAX_CONNECTIONS:
+                _close_quietly(sock)
+                return
+            thread = threading.Thread(target=self._connection, args=(sock,), name="lab-conn", daemon=True)
+            self._connections[thread] = sock
+        thread.start()
+
+    def _connection(self, sock: socket.socket) -> None:
+        wake = self._wake_r
+        assert wake is not None
+        channel = _Channel(sock, wake)
+        try:
+            if "hang" in self.config.faults:
+                self._hang(sock, channel)
+            else:
+                self._serve(sock, channel)
+        except Exception:
+            # Clients do odd things (scanners, aborted handshakes, resets): the lab swallows
+            # them all; a traceback on the demo's terminal would help nobody.
+            pass
+        finally:
+            channel.close()
+            _close_quietly(sock)
+            with self._lock:
+                self._connections.pop(threading.current_thread(), None)
+
+    @staticmethod
+    def _hang(sock: socket.socket, channel: _Channel) -> None:
+        """Accept, read and discard, never answer: until the client leaves or the lab stops."""
+        while True:
+            channel.wait(False, None)
+            try:
+                if not sock.recv(65536):
+                    return
+            except BlockingIOError:
+                continue
+
+    def _serve(self, sock: socket.socket, channel: _Channel) -> None:
+        faults = self.config.faults
+        conn = SSL.Connection(self._ctx, sock)
+        conn.set_accept_state()
+        try:
+            channel.tls(conn.do_handshake, time.monotonic() + HANDSHAKE_SECONDS)
+        except SSL.Error:
+            return
+
+        head = self._read_head(conn, channel)
+        if head is None:
+            return
+        deadline = time.monotonic() + HEAD_SECONDS
+        request = _parse_request_line(head)
+        if request is None:
+            bad = _error_response(400, "Bad Request", "The request is badly formed.")
+            channel.sendall(conn, bad, deadline)
+            _tls_shutdown(conn)
+            return
+        method, path = request
+        registered = path.lower() == self.config.path.lower() and "not-iphttps" not in faults
+        if method == "POST" and registered:
+            if "disabled" in faults:
+                return  # §3.2.4.2: a disabled server disconnects the client
+            channel.sendall(conn, _ok_response("not-httpsys" not in faults), deadline)
+            self._drain(conn, channel)
+            return
+        channel.sendall(
+            conn,
+            _error_response(404, "Not Found", "The requested resource is not found."),
+            deadline,
+        )
+        _tls_shutdown(conn)
+
+    @staticmethod
+    def _read_head(conn: Any, channel: _Channel) -> bytes | None:
+        """The request head up to the blank line; None on EOF, overflow or timeout."""
+        deadline = time.monotonic() + HEAD_SECONDS
+        buffer = b""
+        while True:
+            end = buffer.find(b"\r\n\r\n")
+            if end >= 0:
+                return buffer[:end]
+            if len(buffer) > MAX_HEAD:
+                return None
+            data = channel.recv(conn, deadline)
+            if not data:
+                return None
+            buffer += data
+
+    @staticmethod
+    def _drain(conn: Any, channel: _Channel) -> None:
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while channel.recv(conn, deadline):
+            pass
+
+
+def _parse_request_line(head: bytes) -> tuple[str, str] | None:
+    """(method, path) of the head's request line; None when it is not HTTP/1.x."""
+    line = head.split(b"\r\n", 1)[0].decode("latin-1")
+    parts = line.split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or not parts[0].isalpha():
+        return None
+    method, target, _ = parts
+    # An absolute-form target (as sent to proxies) carries the path after the authority.
+    path = urlsplit(target).path if "://" in target else target.split("?", 1)[0]
+    return method, path or "/"
+
+
+def _tls_shutdown(conn: Any) -> None:
+    """Send close_notify once, without waiting for the peer's."""
+    with contextlib.suppress(Exception):
+        conn.shutdown()
+
+
+def _close_quietly(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.close()

@@ -1,0 +1,48 @@
+"""Registry locations the server checks read (REFERENCE.md §5, §7; seeds 000 and 001).
+
+Paths are written the way `reg export` writes them (`HKEY_LOCAL_MACHINE\\…\\CurrentControlSet…`);
+`normalize_key` makes the .reg, hive and live sources agree on one spelling.
+"""
+
+from __future__ import annotations
+
+import re
+
+HKLM = "HKEY_LOCAL_MACHINE"
+HTTP_PARAMETERS = HKLM + r"\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"
+URLACL_KEY = HTTP_PARAMETERS + r"\UrlAclInfo"  # one REG_BINARY per reservation (§5)
+SSL_BINDING_KEY = HTTP_PARAMETERS + r"\SslBindingInfo"  # subkeys named IP:port (§5)
+SSL_SNI_BINDING_KEY = HTTP_PARAMETERS + r"\SslSniBindingInfo"  # subkeys named host:port
+TCPIP6_PARAMETERS = HKLM + r"\SYSTEM\CurrentControlSet\Services\Tcpip6\Parameters"
+DISABLED_COMPONENTS = "DisabledComponents"  # KB 929852
+V6TRANSITION = HKLM + r"\SOFTWARE\Policies\Microsoft\Windows\Tcpip\v6Transition"
+IPHTTPS_POLICY_KEYS = (V6TRANSITION + r"\IPHTTPS", V6TRANSITION + r"\IPHTTPSProfiles")  # KB 2980660
+PROXYMGR_KEY = HKLM + r"\SYSTEM\CurrentControlSet\Services\iphlpsvc\Parameters\ProxyMgr"  # KB 2980635
+
+# The keys collect-script exports, one file each (reg export takes one key per call).
+EXPORTED_KEYS = (
+    ("http.reg", HKLM + r"\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"),
+    ("tcpip6.reg", TCPIP6_PARAMETERS),
+    ("v6transition.reg", V6TRANSITION),
+    ("proxymgr.reg", PROXYMGR_KEY),
+)
+
+# IP-HTTPS binds its certificate with this application id (KB 973982, REFERENCE.md §5).
+IPHTTPS_APP_ID = "{5d8e2743-ef20-4d38-8751-7e400f200e65}"
+
+_ROOTS = {"HKLM": HKLM, "HKEY_LOCAL_MACHINE": HKLM}
+_CONTROL_SET = re.compile(r"\\ControlSet\d{3}(?=\\|$)", re.IGNORECASE)
+
+
+def normalize_key(path: str) -> str:
+    """Upper-case root, `HKLM` spelled out, `ControlSetNNN` read as `CurrentControlSet`, no
+    trailing backslash; compare the result case-insensitively (`casefold`)."""
+    path = path.strip().rstrip("\\")
+    root, sep, rest = path.partition("\\")
+    root = _ROOTS.get(root.upper(), root.upper())
+    path = root + sep + rest
+    return _CONTROL_SET.sub(r"\\CurrentControlSet", path, count=1)
+
+
+def key_id(path: str) -> str:
+    return normalize_key(path).casefold()
