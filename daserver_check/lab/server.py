@@ -62,6 +62,7 @@ HANDSHAKE_SECONDS = 10.0
 HEAD_SECONDS = 10.0
 # After the 200 a real server would carry IPv6 packets; the lab only drains, for a while.
 DRAIN_SECONDS = 5.0
+LINGER_SECONDS = 1.0
 MAX_CONNECTIONS = 256
 
 # HTTP.sys's own error page (the body it sends for an unregistered URL).
@@ -453,7 +454,7 @@ class LabEndpoint:
         if request is None:
             bad = _error_response(400, "Bad Request", "The request is badly formed.")
             channel.sendall(conn, bad, deadline)
-            _tls_shutdown(conn)
+            _close_after_answer(conn, sock, channel)
             return
         method, path = request
         registered = path.lower() == self.config.path.lower() and "not-iphttps" not in faults
@@ -468,7 +469,7 @@ class LabEndpoint:
             _error_response(404, "Not Found", "The requested resource is not found."),
             deadline,
         )
-        _tls_shutdown(conn)
+        _close_after_answer(conn, sock, channel)
 
     @staticmethod
     def _read_head(conn: Any, channel: _Channel) -> bytes | None:
@@ -505,10 +506,25 @@ def _parse_request_line(head: bytes) -> tuple[str, str] | None:
     return method, path or "/"
 
 
-def _tls_shutdown(conn: Any) -> None:
-    """Send close_notify once, without waiting for the peer's."""
+def _close_after_answer(conn: Any, sock: socket.socket, channel: _Channel) -> None:
+    """close_notify, then a short lingering close, as HTTP servers do after `Connection: close`.
+
+    Closing a socket with unread input sends a TCP reset, and a reset can destroy the answer
+    still in flight to the client. So: say we are done, then read and discard until the client
+    closes its side, for at most LINGER_SECONDS.
+    """
     with contextlib.suppress(Exception):
-        conn.shutdown()
+        conn.shutdown()  # sends close_notify once, without waiting for the peer's
+    with contextlib.suppress(Exception):
+        sock.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + LINGER_SECONDS
+        while True:
+            channel.wait(False, deadline)
+            try:
+                if not sock.recv(65536):
+                    return
+            except BlockingIOError:
+                continue
 
 
 def _close_quietly(sock: socket.socket) -> None:
