@@ -421,7 +421,8 @@ def _describe(queries: Sequence[DnsQueryResult]) -> str:
             text = f"{query.rrtype} {' '.join(query.addresses)}"
         else:
             text = f"{query.rrtype} {query.outcome}"
-            if query.outcome in _FAILURES and query.detail:
+            # NXDOMAIN says it all; the others carry the server's words or the error.
+            if query.outcome in _FAILURES - {DnsOutcome.NXDOMAIN} and query.detail:
                 text += f" ({query.detail})"
         by_resolver.setdefault(query.resolver, []).append(text)
     return "; ".join(f"{label}: {', '.join(parts)}" for label, parts in by_resolver.items())

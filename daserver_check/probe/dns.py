@@ -120,9 +120,7 @@ def parse_resolver(spec: str) -> tuple[str, int]:
             port = _parse_port(rest[1:], text)
         address = _parse_address(address_text)
         if address.version != 6:
-            raise ResolverSpecError(
-                f"{text!r}: brackets are for IPv6 addresses; write IPv4 as IP or IP:PORT"
-            )
+            raise ResolverSpecError(f"{text!r}: brackets are for IPv6 addresses; write IPv4 as IP or IP:PORT")
     elif text.count(":") == 1:
         # One colon cannot be IPv6 (which needs at least two), so it separates IPv4 and port.
         address_text, port_text = text.split(":")
@@ -190,14 +188,23 @@ def resolve_host(host: str, resolvers: Sequence[str], deadline: Deadline) -> Dns
     started = time.monotonic()
 
     def run(index: int) -> None:
-        results[index] = _run_job(jobs[index], name, deadline)
+        job = jobs[index]
+        try:
+            results[index] = _run_job(job, name, deadline)
+        except Exception as exc:  # a bug here must read as an error, not as a silent server
+            results[index] = _unanswered(job, started, DnsOutcome.ERROR, _exception_text(exc))
 
-    threads = [
-        threading.Thread(target=run, args=(i,), name=f"dns-{job.label}-{job.rrtype}", daemon=True)
-        for i, job in enumerate(jobs)
-    ]
-    for thread in threads:
-        thread.start()
+    threads: list[threading.Thread] = []
+    for index, job in enumerate(jobs):
+        thread = threading.Thread(
+            target=run, args=(index,), name=f"dns-{job.label}-{job.rrtype}", daemon=True
+        )
+        try:
+            thread.start()
+        except RuntimeError as exc:  # "can't start new thread": out of resources
+            results[index] = _unanswered(job, started, DnsOutcome.ERROR, _exception_text(exc))
+        else:
+            threads.append(thread)
     # One end for all joins: waiting for each thread in turn must not add a margin per thread.
     hard_end = time.monotonic() + deadline.remaining() + JOIN_MARGIN
     for thread in threads:
@@ -210,18 +217,22 @@ def resolve_host(host: str, resolvers: Sequence[str], deadline: Deadline) -> Dns
             # then: after its last attempt times out, dnspython sleeps its retry back-off (0.1 s,
             # doubling up to 2 s) before it notices that the lifetime is over. The thread is a
             # daemon and ends on its own; an answer it might still get comes too late to count.
-            elapsed_ms = _ms_since(started)
-            result = DnsQueryResult(
-                resolver=job.label,
-                rrtype=job.rrtype,
-                outcome=DnsOutcome.TIMEOUT,
-                addresses=(),
-                cname_chain=(),
-                detail=f"no answer within {elapsed_ms / 1000:.1f} s",
-                elapsed_ms=elapsed_ms,
-            )
+            seconds = _ms_since(started) / 1000
+            result = _unanswered(job, started, DnsOutcome.TIMEOUT, f"no answer within {seconds:.1f} s")
         queries.append(result)
     return DnsResult(host=host, queries=tuple(queries))
+
+
+def _unanswered(job: _Job, started: float, outcome: DnsOutcome, detail: str) -> DnsQueryResult:
+    return DnsQueryResult(
+        resolver=job.label,
+        rrtype=job.rrtype,
+        outcome=outcome,
+        addresses=(),
+        cname_chain=(),
+        detail=detail,
+        elapsed_ms=_ms_since(started),
+    )
 
 
 def _query_name(host: str) -> tuple[dns.name.Name | None, str]:
@@ -287,7 +298,7 @@ def _query(job: _Job, name: dns.name.Name | None, deadline: Deadline) -> _Outcom
             DnsOutcome.ERROR,
             (),
             (),
-            (f"cannot read the system resolver configuration: {_exception_text(exc)}"),
+            f"cannot read the system resolver configuration: {_exception_text(exc)}",
         )
     lifetime = deadline.remaining()
     if lifetime <= 0.0:
