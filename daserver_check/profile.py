@@ -142,8 +142,8 @@ def parse_profile(data: dict[str, Any], label: str = "<profile>") -> Profile:
         raise ProfileError(
             f"profile {label}: schema: unsupported value {data['schema']!r} (expected {SCHEMA})"
         )
-    profile = _build(Profile, {k: v for k, v in data.items()}, "", label)
-    profile = dataclasses.replace(profile, source=label)
+    built: Profile = _build(Profile, dict(data), "", label)
+    profile = dataclasses.replace(built, source=label)
     _validate(profile, label)
     return profile
 
@@ -164,7 +164,7 @@ def _build(cls: type[Any], data: Any, path: str, label: str) -> Any:
 
 
 def _convert(hint: Any, value: Any, dotted: str, label: str) -> Any:
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, dotted, label)
     origin = typing.get_origin(hint)
     if origin is tuple:

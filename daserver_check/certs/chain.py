@@ -28,7 +28,7 @@ from daserver_check.certs.x509util import (
 )
 
 MAX_PATH_LENGTH = 10
-MAX_SIGNATURE_CHECKS = 200
+MAX_SIGNATURE_CHECKS = 64
 
 
 class PathEnd(enum.Enum):

@@ -24,6 +24,15 @@ BIND_HINT = (
 )
 
 
+# Evidence lists at most this many served certificates: a hostile server may send thousands
+# (DESIGN.md reliability rules), a real chain has two to four.
+MAX_EVIDENCE_CERTS = 32
+
+
+def capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 @dataclass(frozen=True)
 class CertPolicy:
     """Expiry thresholds in days (profile `[cert] warn_days`, `crit_days`)."""

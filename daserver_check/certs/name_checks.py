@@ -16,7 +16,7 @@ from daserver_check.certs.names import (
 )
 from daserver_check.certs.x509util import (
     ExtensionError,
-    is_self_signed,
+    is_self_issued,
     oid_name,
     read_extension,
     subject_text,
@@ -50,7 +50,7 @@ def _extension_problem(
     return ctx.finding(
         finding_id,
         status,
-        f"The {what} cannot be read",
+        f"The certificate's extensions cannot be read (needed for the {what})",
         f"{subject_text(ctx.leaf)}: {exc}",
         predicts=(NO_USABLE_CERT,) if exc.duplicate else (),
         remediation=_reissue_hint(ctx.host) if exc.duplicate else "",
@@ -236,7 +236,7 @@ def _eku_restrictions(ctx: Context) -> list[str]:
     issuer would make the leaf's Server Authentication EKU ineffective."""
     notes: list[str] = []
     for cert in ctx.chain[1:]:
-        if is_self_signed(cert):
+        if is_self_issued(cert):  # a served root (name test only: cheap on hostile chains)
             continue
         try:
             eku = read_extension(cert, x509.ExtendedKeyUsage)

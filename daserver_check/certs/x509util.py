@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 _E = TypeVar("_E", bound=x509.ExtensionType)
@@ -106,12 +108,46 @@ def is_self_signed(cert: x509.Certificate) -> bool:
 def signature_verifies(cert: x509.Certificate, issuer: x509.Certificate) -> str | None:
     """None when `issuer` issued `cert` (names chain and the signature verifies), else why not.
 
-    `verify_directly_issued_by` raises ValueError (names differ, or unsupported signature
-    parameters), TypeError (issuer key type unsupported), InvalidSignature, or
-    UnsupportedAlgorithm (e.g. an MD5 signature); all mean "cannot show it was issued by it".
+    `verify_directly_issued_by` refuses SHA-1 and MD5 signatures outright (cryptography ≥ 4x),
+    yet old enterprise PKIs still sign with SHA-1: the path must still be found, and
+    cert.signature judges the algorithm. So those are verified by hand with the parameters the
+    certificate names (the pattern of cryptography's X.509 documentation).
     """
     try:
+        if cert.issuer != issuer.subject:
+            return "the issuer name differs from the candidate's subject"
+    except Exception as exc:  # names decoded lazily
+        return f"{type(exc).__name__}: {exc}"
+    try:
         cert.verify_directly_issued_by(issuer)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        return _verify_by_hand(cert, issuer, exc)
+    except Exception as exc:  # InvalidSignature, TypeError (issuer key type)
+        return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return None
+
+
+def _verify_by_hand(
+    cert: x509.Certificate, issuer: x509.Certificate, first: Exception
+) -> str | None:
+    try:
+        key = issuer.public_key()
+        digest = cert.signature_hash_algorithm
+        parameters = cert.signature_algorithm_parameters
+        if digest is None:
+            return f"{type(first).__name__}: {first}"
+        if isinstance(key, rsa.RSAPublicKey) and parameters is None:
+            # md5WithRSAEncryption: cryptography names no parameters for it; the only RSA
+            # scheme of that era is PKCS #1 v1.5 (RFC 3279 §2.2.1).
+            parameters = padding.PKCS1v15()
+        if isinstance(key, rsa.RSAPublicKey) and isinstance(
+            parameters, padding.PKCS1v15 | padding.PSS
+        ):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, parameters, digest)
+        elif isinstance(key, ec.EllipticCurvePublicKey) and isinstance(parameters, ec.ECDSA):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, parameters)
+        else:
+            return f"{type(first).__name__}: {first}"
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return None

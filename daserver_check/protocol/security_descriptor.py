@@ -86,7 +86,7 @@ def service_sid(service: str) -> Sid:
     """The per-service SID `NT SERVICE\\<name>`: S-1-5-80- followed by the SHA-1 of the
     upper-cased service name in UTF-16LE, read as five little-endian 32-bit numbers
     (documented with `sc showsid`; MS-DTYP 2.4.2.4 lists the S-1-5-80 prefix)."""
-    digest = hashlib.sha1(service.upper().encode("utf-16-le")).digest()  # noqa: S324 - defined by Windows
+    digest = hashlib.sha1(service.upper().encode("utf-16-le")).digest()
     return Sid(5, (80, *struct.unpack("<5I", digest)))
 
 
@@ -186,15 +186,8 @@ _MASK_ALIASES: tuple[tuple[str, int], ...] = (
     ("FA", 0x001F01FF),
     ("KA", 0x000F003F),
 )
+# Ascending bit order, as Windows writes them (e.g. AD's "CCDCLCSWRPWPDTLOCRSDRCWDWO").
 _RIGHT_BITS: tuple[tuple[str, int], ...] = (
-    ("GA", GENERIC_ALL),
-    ("GR", GENERIC_READ),
-    ("GW", GENERIC_WRITE),
-    ("GX", GENERIC_EXECUTE),
-    ("RC", 0x00020000),
-    ("SD", 0x00010000),
-    ("WD", 0x00040000),
-    ("WO", 0x00080000),
     ("CC", 0x00000001),
     ("DC", 0x00000002),
     ("LC", 0x00000004),
@@ -204,6 +197,14 @@ _RIGHT_BITS: tuple[tuple[str, int], ...] = (
     ("DT", 0x00000040),
     ("LO", 0x00000080),
     ("CR", 0x00000100),
+    ("SD", 0x00010000),
+    ("RC", 0x00020000),
+    ("WD", 0x00040000),
+    ("WO", 0x00080000),
+    ("GA", GENERIC_ALL),
+    ("GX", GENERIC_EXECUTE),
+    ("GW", GENERIC_WRITE),
+    ("GR", GENERIC_READ),
 )
 _RIGHT_CODES: Mapping[str, int] = dict((*_RIGHT_BITS, *_MASK_ALIASES))
 

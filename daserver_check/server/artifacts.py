@@ -1,0 +1,153 @@
+"""Load a bundle folder or single files into `Facts`, recognising each file by its content.
+
+Names are not trusted (admins rename, zip tools mangle, collect-script names may change): a file
+starting with `regf` is a hive, one whose text starts with a .reg header is an export, JSON is
+PowerShell output, and netsh text is recognised by its structure (`netsh.detect_kind`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from daserver_check.errors import InputError
+from daserver_check.protocol.iphttps_state import IpHttpsJsonError, parse_iphttps_json
+from daserver_check.protocol.netsh import (
+    NetshParseError,
+    decode_output,
+    detect_kind,
+    parse_httpstunnel,
+    parse_sslcert,
+    parse_urlacl,
+)
+from daserver_check.protocol.reg import RegParseError, decode_text, parse_reg_text
+from daserver_check.server.extract import (
+    add_netsh_httpstunnel,
+    add_netsh_sslcert,
+    add_netsh_urlacl,
+    add_powershell,
+    add_registry,
+)
+from daserver_check.server.facts import Facts
+from daserver_check.server.registry import HiveError, HiveView, RegExportView
+
+MAX_FILE = 256 * 1024 * 1024  # a SYSTEM hive is tens of MiB; a text export far less
+MAX_TEXT = 64 * 1024 * 1024
+MAX_FILES = 500  # a bundle holds a dozen files
+
+
+def sniff(head: bytes) -> str | None:
+    """"hive", "reg", "json", "netsh" or None from the first bytes of a file."""
+    if head.startswith(b"regf"):
+        return "hive"
+    try:
+        text = decode_output(head[: 4096 - (len(head[:4096]) % 2)])
+    except NetshParseError:
+        return None
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith(("Windows Registry Editor Version 5.00", "REGEDIT4")):
+        return "reg"
+    if stripped.startswith(("{", "[")):
+        return "json"
+    return "netsh"
+
+
+def _files(paths: list[str]) -> list[tuple[Path, bool]]:
+    """(file, explicit) for each path; folders are walked (sorted, bounded)."""
+    found: list[tuple[Path, bool]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs.sort()
+                for name in sorted(names):
+                    found.append((Path(root) / name, False))
+                    if len(found) > MAX_FILES:
+                        raise InputError(f"{raw}: more than {MAX_FILES} files; is this a bundle?")
+        elif path.exists():
+            found.append((path, True))
+        else:
+            raise InputError(f"{raw}: no such file or folder")
+    return found
+
+
+def load(paths: list[str]) -> Facts:
+    facts = Facts()
+    for path, explicit in _files(paths):
+        load_file(facts, path, explicit=explicit)
+    if not facts.sources and not facts.problems:
+        raise InputError(
+            "no recognisable artifact in " + ", ".join(paths) + " (expected .reg exports, hive "
+            "files, netsh output or Get-NetIPHttps* JSON, as `daserver-check collect-script` "
+            "writes them)"
+        )
+    return facts
+
+
+def load_file(facts: Facts, path: Path, *, explicit: bool = True) -> None:
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    kind = sniff(head)
+    if kind == "hive":
+        if size > MAX_FILE:
+            facts.problems.append((name, f"hive larger than {MAX_FILE} bytes"))
+            return
+        try:
+            add_registry(facts, HiveView(name, name))
+        except HiveError as exc:
+            facts.problems.append((name, str(exc)))
+            return
+        facts.sources.append((name, "hive"))
+        return
+    if size > MAX_TEXT:
+        if explicit:
+            facts.problems.append((name, f"larger than {MAX_TEXT} bytes"))
+        else:
+            facts.ignored.append(name)
+        return
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    if kind == "reg":
+        try:
+            export = parse_reg_text(decode_text(data))
+        except RegParseError as exc:
+            facts.problems.append((name, f".reg export: {exc}"))
+            return
+        add_registry(facts, RegExportView(export, name))
+        facts.sources.append((name, "reg"))
+        return
+    if kind == "json":
+        try:
+            doc = parse_iphttps_json(data)
+        except IpHttpsJsonError as exc:
+            if explicit:
+                facts.problems.append((name, f"JSON: {exc}"))
+            else:
+                facts.ignored.append(name)
+            return
+        add_powershell(facts, doc, name)
+        facts.sources.append((name, "powershell"))
+        return
+    try:
+        text = decode_output(data)
+    except NetshParseError as exc:
+        facts.problems.append((name, str(exc)))
+        return
+    netsh_kind = detect_kind(text) if kind == "netsh" else None
+    if netsh_kind == "urlacl":
+        add_netsh_urlacl(facts, parse_urlacl(text), name)
+    elif netsh_kind == "sslcert":
+        add_netsh_sslcert(facts, parse_sslcert(text), name)
+    elif netsh_kind == "httpstunnel":
+        add_netsh_httpstunnel(facts, parse_httpstunnel(text), name)
+    else:
+        facts.ignored.append(name)
+        return
+    facts.sources.append((name, f"netsh {netsh_kind}"))

@@ -1,0 +1,202 @@
+"""Sources → facts: the registry views, netsh text and PowerShell JSON each add what they hold.
+
+Every fact has one spelling, whatever its source: a reservation's descriptor is normalized to
+the SDDL `to_sddl` writes (so the registry bytes and netsh's SDDL line compare equal), hashes and
+GUIDs are lower-case, account names come from the SIDs (netsh prints them localized).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from daserver_check.protocol.iphttps_state import IpHttpsJson
+from daserver_check.protocol.netsh import SslCertBinding, TunnelInterface, UrlAclEntry
+from daserver_check.protocol.reg import RegType, RegValue
+from daserver_check.protocol.security_descriptor import (
+    SecurityDescriptor,
+    SecurityDescriptorError,
+    from_sddl,
+    parse_security_descriptor,
+)
+from daserver_check.server.facts import (
+    Binding,
+    Facts,
+    Interface,
+    RegistryKeyFacts,
+    Reservation,
+)
+from daserver_check.server.paths import (
+    DISABLED_COMPONENTS,
+    IPHTTPS_POLICY_KEYS,
+    PROXYMGR_KEY,
+    SSL_BINDING_KEY,
+    SSL_SNI_BINDING_KEY,
+    TCPIP6_PARAMETERS,
+    URLACL_KEY,
+)
+from daserver_check.server.registry import RegistryView
+
+MAX_WALK = 500  # keys visited under one policy location: a real one has a handful
+
+# HTTP_SERVICE_CONFIG_SSL_FLAG_* (http.h): the DefaultFlags bits netsh prints as
+# "DS Mapper Usage" and "Negotiate Client Certificate" (REFERENCE.md §5).
+_FLAG_DS_MAPPER = 0x1
+_FLAG_NEGOTIATE_CLIENT_CERT = 0x2
+
+
+def _accounts(sd: SecurityDescriptor) -> tuple[str, ...]:
+    aces = sd.dacl.aces if sd.dacl else ()
+    return tuple(ace.sid.name or str(ace.sid) for ace in aces)
+
+
+def reservation_from_bytes(url: str, value: RegValue, source: str) -> Reservation:
+    if value.type != RegType.BINARY:
+        return Reservation(url, None, f"value type {value.type} instead of REG_BINARY", source)
+    try:
+        sd = parse_security_descriptor(value.data)
+        return Reservation(url, sd.to_sddl(), None, source, _accounts(sd))
+    except SecurityDescriptorError as exc:
+        return Reservation(url, None, f"corrupt security descriptor: {exc}", source)
+
+
+def reservation_from_netsh(entry: UrlAclEntry, source: str) -> Reservation:
+    if entry.sddl is None:
+        return Reservation(entry.url, None, "no SDDL line in the netsh output", source)
+    try:
+        sd = from_sddl(entry.sddl)
+        return Reservation(entry.url, sd.to_sddl(), None, source, _accounts(sd))
+    except SecurityDescriptorError as exc:
+        return Reservation(entry.url, None, f"unreadable SDDL: {exc}", source)
+
+
+def binding_from_netsh(b: SslCertBinding, source: str) -> Binding:
+    return Binding(b.endpoint, b.kind, b.cert_hash, b.app_id, b.store, b.ds_mapper,
+                   b.negotiate_client_cert, source)
+
+
+def interface_from_netsh(i: TunnelInterface, source: str) -> Interface:
+    return Interface(i.name, i.role, i.url, i.last_error, i.status, source)
+
+
+def add_netsh_urlacl(facts: Facts, entries: list[UrlAclEntry], source: str) -> None:
+    facts.add_reservations([reservation_from_netsh(e, source) for e in entries])
+
+
+def add_netsh_sslcert(facts: Facts, bindings: list[SslCertBinding], source: str) -> None:
+    facts.add_bindings([binding_from_netsh(b, source) for b in bindings])
+
+
+def add_netsh_httpstunnel(facts: Facts, interfaces: list[TunnelInterface], source: str) -> None:
+    facts.add_interfaces([interface_from_netsh(i, source) for i in interfaces])
+
+
+def add_powershell(facts: Facts, doc: IpHttpsJson, source: str) -> None:
+    url = next((c.server_url for c in doc.configurations if c.server_url), None)
+    facts.server_urls.extend(c.server_url for c in doc.configurations if c.server_url)
+    if doc.states:
+        facts.add_interfaces(
+            [
+                Interface(s.profile or "IPHTTPSInterface", None, url, s.last_error, s.status, source)
+                for s in doc.states
+            ]
+        )
+
+
+# --- registry --------------------------------------------------------------------------------
+
+
+def _hex(value: RegValue | None) -> str | None:
+    if value is None or not value.data:
+        return None
+    return value.data.hex()
+
+
+def _guid(value: RegValue | None) -> str | None:
+    if value is None or len(value.data) != 16:
+        return None
+    # A GUID struct as Windows stores it: Data1-3 little-endian (uuid's bytes_le).
+    return "{" + str(uuid.UUID(bytes_le=value.data)) + "}"
+
+
+def _bindings(view: RegistryView, root: str, kind: str) -> list[Binding] | None:
+    names = view.subkeys(root)
+    if names is None:
+        return None
+    result = []
+    for name in names:
+        values = view.values(root + "\\" + name) or {}
+        lower = {k.casefold(): v for k, v in values.items()}
+        flags_value = lower.get("defaultflags")
+        flags = flags_value.as_int() if flags_value else None
+        store = lower.get("sslcertstorename")
+        result.append(
+            Binding(
+                endpoint=name,
+                kind=kind,
+                cert_hash=_hex(lower.get("sslcerthash")),
+                app_id=_guid(lower.get("appid")),
+                store=store.as_str() if store else None,
+                ds_mapper=bool((flags or 0) & _FLAG_DS_MAPPER),
+                negotiate_client_cert=bool((flags or 0) & _FLAG_NEGOTIATE_CLIENT_CERT),
+                source=view.name,
+            )
+        )
+    return result
+
+
+def printable(value: RegValue) -> str:
+    text = value.as_str()
+    if text is not None:
+        return text
+    number = value.as_int()
+    if number is not None:
+        return f"0x{number:x}"
+    multi = value.as_multi_sz()
+    if multi is not None:
+        return "; ".join(multi)
+    data = value.data[:64].hex(",")
+    return f"hex:{data}" + (",…" if len(value.data) > 64 else "")
+
+
+def _walk(view: RegistryView, root: str) -> list[RegistryKeyFacts]:
+    """The key and its subkeys (breadth first, bounded), each with its values."""
+    found: list[RegistryKeyFacts] = []
+    queue = [root]
+    while queue and len(found) < MAX_WALK:
+        key = queue.pop(0)
+        values = view.values(key)
+        if values is None:
+            continue
+        found.append(
+            RegistryKeyFacts(key, tuple(sorted((n, printable(v)) for n, v in values.items())),
+                             view.name)
+        )
+        queue.extend(key + "\\" + s for s in view.subkeys(key) or ())
+    return found
+
+
+def add_registry(facts: Facts, view: RegistryView) -> None:
+    """Read every registry fact this view covers."""
+    if view.covers(URLACL_KEY):
+        values = view.values(URLACL_KEY) or {}
+        facts.add_reservations(
+            [reservation_from_bytes(name, value, view.name) for name, value in values.items()]
+        )
+    for root, kind in ((SSL_BINDING_KEY, "ip"), (SSL_SNI_BINDING_KEY, "hostname")):
+        if view.covers(root):
+            facts.add_bindings(_bindings(view, root, kind) or [])
+    if view.covers(TCPIP6_PARAMETERS):
+        facts.ipv6_collected = True
+        values = view.values(TCPIP6_PARAMETERS) or {}
+        lower = {k.casefold(): v for k, v in values.items()}
+        value = lower.get(DISABLED_COMPONENTS.casefold())
+        if value is not None:
+            facts.disabled_components = value.as_int()
+            facts.disabled_components_source = view.name
+    for key in IPHTTPS_POLICY_KEYS:
+        if view.covers(key):
+            facts.policy_collected = True
+            facts.policy_keys.extend(_walk(view, key))
+    if view.covers(PROXYMGR_KEY):
+        facts.proxymgr_collected = True
+        facts.proxymgr.extend(_walk(view, PROXYMGR_KEY))

@@ -1,0 +1,106 @@
+"""The facts the server checks need, whatever source they came from.
+
+A .reg export, an offline hive, netsh output and PowerShell JSON each fill in what they know;
+a field left at None means "not collected" (its check is skipped and says so), an empty list
+means "collected, and there is none".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """One HTTP.sys URL reservation (UrlAclInfo value, or a `netsh http show urlacl` block)."""
+
+    url: str
+    sddl: str | None  # None when the descriptor could not be read
+    error: str | None  # why the descriptor is unreadable (corrupt bytes, bad SDDL)
+    source: str
+    accounts: tuple[str, ...] = ()  # account names of the ACEs, when known
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """One HTTP.sys SSL binding (SslBindingInfo subkey, or a `netsh http show sslcert` block)."""
+
+    endpoint: str  # "0.0.0.0:443", "203.0.113.10:443", "da.contoso.com:443"
+    kind: str  # "ip", "hostname", "ccs"
+    cert_hash: str | None  # lower-case hex SHA-1
+    app_id: str | None  # "{…}" lower-case
+    store: str | None
+    ds_mapper: bool | None
+    negotiate_client_cert: bool | None
+    source: str
+
+    @property
+    def port(self) -> int | None:
+        _host, _, port = self.endpoint.rpartition(":")
+        return int(port) if port.isdigit() else None
+
+    @property
+    def host(self) -> str:
+        host = self.endpoint.rpartition(":")[0]
+        return host.strip("[]")
+
+
+@dataclass(frozen=True, slots=True)
+class Interface:
+    """One IP-HTTPS interface as netsh or Get-NetIPHttpsState reports it."""
+
+    name: str
+    role: str | None
+    url: str | None
+    last_error: int | None
+    status: str | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryKeyFacts:
+    """A key found under a policy or ProxyMgr location: its path and printable values."""
+
+    path: str
+    values: tuple[tuple[str, str], ...]
+    source: str
+
+
+@dataclass(slots=True)
+class Facts:
+    reservations: list[Reservation] | None = None
+    bindings: list[Binding] | None = None
+    # DisabledComponents: `ipv6_collected` says a source covered Tcpip6\Parameters; the value
+    # stays None when it is absent there (= 0, all components enabled; KB 929852).
+    ipv6_collected: bool = False
+    disabled_components: int | None = None
+    disabled_components_source: str = ""
+    policy_collected: bool = False
+    policy_keys: list[RegistryKeyFacts] = field(default_factory=list)
+    proxymgr_collected: bool = False
+    proxymgr: list[RegistryKeyFacts] = field(default_factory=list)
+    interfaces: list[Interface] | None = None
+    server_urls: list[str] = field(default_factory=list)  # Get-NetIPHttpsConfiguration ServerURL
+    sources: list[tuple[str, str]] = field(default_factory=list)  # (path, kind)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (path, error)
+    ignored: list[str] = field(default_factory=list)
+
+    def add_reservations(self, items: list[Reservation]) -> None:
+        if self.reservations is None:
+            self.reservations = []
+        self.reservations.extend(items)
+
+    def add_bindings(self, items: list[Binding]) -> None:
+        if self.bindings is None:
+            self.bindings = []
+        self.bindings.extend(items)
+
+    def add_interfaces(self, items: list[Interface]) -> None:
+        if self.interfaces is None:
+            self.interfaces = []
+        self.interfaces.extend(items)
+
+    def iphttps_urls(self) -> list[str]:
+        urls = [i.url for i in self.interfaces or () if i.url]
+        urls.extend(self.server_urls)
+        return list(dict.fromkeys(urls))
