@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
@@ -47,22 +48,37 @@ def _chain_entry(cert: x509.Certificate, position: str, now: datetime) -> dict[s
     }
 
 
-def _judge_dates(ctx: Context, cert: x509.Certificate, who: str) -> tuple[Status, str]:
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+@dataclass(frozen=True)
+class _DateVerdict:
+    status: Status
+    title: str  # "<who> expired 3 days ago"
+    detail: str  # the title with the date and the threshold
+
+
+def _judge_dates(ctx: Context, cert: x509.Certificate, who: str) -> _DateVerdict:
     now, policy = ctx.now, ctx.policy
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
     if now < not_before:
-        return Status.FAIL, f"{who} is not valid before {iso_utc(not_before)}"
+        title = f"{who} is not yet valid"
+        return _DateVerdict(Status.FAIL, title, f"{title} (valid from {iso_utc(not_before)})")
     if now > not_after:
         ago = math.floor((now - not_after).total_seconds() / _DAY)
-        when = f"{ago} days ago" if ago >= 1 else "less than a day ago"
-        return Status.FAIL, f"{who} expired {when} ({iso_utc(not_after)})"
+        title = f"{who} expired {_days(ago) + ' ago' if ago >= 1 else 'less than a day ago'}"
+        return _DateVerdict(Status.FAIL, title, f"{title} ({iso_utc(not_after)})")
     days = _days_left(not_after, now)
-    text = f"{who} expires in {days} days ({iso_utc(not_after)})"
+    title = f"{who} expires in {_days(days)}"
+    detail = f"{title} ({iso_utc(not_after)})"
     if days < policy.crit_days:
-        return Status.FAIL, f"{text}, under the critical threshold of {policy.crit_days}"
+        threshold = f", under the critical threshold of {_days(policy.crit_days)}"
+        return _DateVerdict(Status.FAIL, title, detail + threshold)
     if days < policy.warn_days:
-        return Status.WARN, f"{text}, under the warning threshold of {policy.warn_days}"
-    return Status.PASS, text
+        threshold = f", under the warning threshold of {_days(policy.warn_days)}"
+        return _DateVerdict(Status.WARN, title, detail + threshold)
+    return _DateVerdict(Status.PASS, title, detail)
 
 
 def check_validity(ctx: Context) -> Finding:
@@ -74,19 +90,22 @@ def check_validity(ctx: Context) -> Finding:
         _chain_entry(cert, "leaf" if i == 0 else "chain", now)
         for i, cert in enumerate(ctx.chain[:MAX_EVIDENCE_CERTS])
     ]
-    leaf_status, leaf_text = _judge_dates(ctx, leaf, "The certificate")
-    verdicts: list[tuple[Status, str]] = []
+    leaf_verdict = _judge_dates(ctx, leaf, "The certificate")
+    verdicts: list[_DateVerdict] = []
     for cert in ctx.chain[1:]:
-        who = f"Served CA certificate {subject_text(cert)}"
-        status, text = _judge_dates(ctx, cert, who)
+        verdict = _judge_dates(ctx, cert, f"Served CA certificate {subject_text(cert)}")
         if is_self_issued(cert):  # a served root (name test only: cheap on hostile chains)
             if now <= cert.not_valid_after_utc:
                 continue
-            status = Status.WARN
-            text += "; clients use their own copy of the root, remove it from the served chain"
-        if status is not Status.PASS:
-            verdicts.append((status, text))
-    overall = worst([leaf_status, *(status for status, _ in verdicts)])
+            verdict = _DateVerdict(
+                Status.WARN,
+                verdict.title,
+                verdict.detail + "; clients use their own copy of a root: drop it from the"
+                " served chain and check the clients' copy",
+            )
+        if verdict.status is not Status.PASS:
+            verdicts.append(verdict)
+    overall = worst([leaf_verdict.status, *(v.status for v in verdicts)])
     evidence: dict[str, object] = {
         "not_before": iso_utc(leaf.not_valid_before_utc),
         "not_after": iso_utc(leaf.not_valid_after_utc),
@@ -97,17 +116,17 @@ def check_validity(ctx: Context) -> Finding:
         "chain": entries,
         "chain_truncated": len(ctx.chain) > MAX_EVIDENCE_CERTS,
     }
-    texts = [leaf_text + ".", *(text + "." for _, text in verdicts[:5])]
+    texts = [v.detail + "." for v in [leaf_verdict, *verdicts[:5]]]
     if len(verdicts) > 5:
         texts.append(f"And {len(verdicts) - 5} more served CA certificates.")
     if overall is Status.PASS:
         title = f"Certificate valid until {iso_utc(leaf.not_valid_after_utc)}"
         return ctx.finding("cert.validity", Status.PASS, title, " ".join(texts), evidence=evidence)
-    title = leaf_text if leaf_status is overall else next(t for s, t in verdicts if s is overall)
+    shown = next(v for v in [leaf_verdict, *verdicts] if v.status is overall)
     return ctx.finding(
         "cert.validity",
         overall,
-        title.split(" (")[0],
+        shown.title,
         " ".join(texts),
         predicts=(CERT_EXPIRED,),
         remediation=(
@@ -179,12 +198,13 @@ def check_key(ctx: Context) -> Finding:
             )
         if problems:
             evidence["problems"] = problems
-            # Neither suite family usable: no TLS handshake with this key at all.
+            # A warning only: RFC 5246 §7.4.2 states the rule, but whether Schannel enforces
+            # Key Usage on the server side is not documented.
             return ctx.finding(
                 "cert.key",
-                Status.FAIL if len(problems) == 2 else Status.WARN,
+                Status.WARN,
                 "Key Usage restricts the TLS cipher suites",
-                f"RSA {bits} bits; " + "; ".join(problems) + ".",
+                f"RSA {bits} bits; " + "; ".join(problems) + " (RFC 5246 §7.4.2).",
                 remediation=(
                     "Re-issue with Key Usage digitalSignature and keyEncipherment (the Web"
                     f" Server template has both) and {BIND_HINT}."

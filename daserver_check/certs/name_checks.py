@@ -191,7 +191,7 @@ def check_san(ctx: Context) -> Finding:
     try:
         san = san_names(leaf)
     except ExtensionError as exc:
-        return _extension_problem(ctx, "cert.san", "SAN extension", exc, evidence)
+        return _extension_problem(ctx, "cert.san", "SAN check", exc, evidence)
     evidence["present"] = san is not None
     if san is None:
         return ctx.finding(
@@ -256,7 +256,7 @@ def check_eku(ctx: Context) -> Finding:
     try:
         eku = read_extension(leaf, x509.ExtendedKeyUsage)
     except ExtensionError as exc:
-        return _extension_problem(ctx, "cert.eku", "Extended Key Usage extension", exc)
+        return _extension_problem(ctx, "cert.eku", "EKU check", exc)
     remediation = (
         "Issue the certificate from a template with the Server Authentication EKU"
         f" (e.g. the Web Server template), and {BIND_HINT}."

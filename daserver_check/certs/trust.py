@@ -221,7 +221,7 @@ def _windows_root_certs() -> list[x509.Certificate]:
         for blob, encoding, trust in ssl.enum_certificates("ROOT"):
             if encoding != "x509_asn":
                 continue
-            if trust is not True and _SERVER_AUTH not in trust:
+            if not (trust is True or (isinstance(trust, set) and _SERVER_AUTH in trust)):
                 continue
             try:
                 with warnings.catch_warnings():

@@ -69,6 +69,12 @@ def _san_entries(names: Sequence[str]) -> list[x509.GeneralName]:
     return entries
 
 
+def _aki(issuer: Issued) -> x509.AuthorityKeyIdentifier:
+    return x509.AuthorityKeyIdentifier.from_issuer_public_key(
+        issuer.key.public_key()
+    )
+
+
 def _sign_hash(key: PrivateKey) -> hashes.HashAlgorithm | None:
     return None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
 
@@ -112,6 +118,8 @@ def make_ca(
     )
     if eku is not None:
         builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
+    if issuer is not None:
+        builder = builder.add_extension(_aki(issuer), critical=False)
     signer = issuer.key if issuer else key
     return Issued(builder.sign(signer, _sign_hash(signer)), key)  # type: ignore[arg-type]
 
@@ -167,6 +175,11 @@ def make_leaf(
         .not_valid_before(not_before)
         .not_valid_after(not_after)
     )
+    builder = builder.add_extension(
+        x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+    )
+    if not self_signed:
+        builder = builder.add_extension(_aki(issuer or intermediate()), critical=False)
     if san is not None:
         builder = builder.add_extension(
             x509.SubjectAlternativeName(_san_entries(san)), critical=False

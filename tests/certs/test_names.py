@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from cryptography import x509
+from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -13,10 +15,11 @@ from daserver_check.certs.names import (
     SanNames,
     directaccess_name_verdict,
     hostname_matches,
+    parse_ip,
     rfc6125_name_verdict,
 )
 
-from .pki import HOST, make_leaf
+from .pki import HOST, NOW, intermediate, make_leaf, root
 
 # (pattern in the certificate, URL host, expected)
 MATCH_CASES = [
@@ -198,3 +201,40 @@ def test_wildcard_never_matches_an_ip(ip: object, parent: str) -> None:
 @given(st.text(max_size=40), st.text(max_size=40))
 def test_never_raises(pattern: str, host: str) -> None:
     assert hostname_matches(pattern, host) in (True, False)
+
+
+# ---------------------------------------------------------------- oracle: cryptography's verifier
+
+ORACLE_CASES = [
+    ((HOST,), HOST),
+    (("DA.CONTOSO.COM",), HOST),
+    (("*.contoso.com",), HOST),
+    (("*.contoso.com",), "contoso.com"),
+    (("*.contoso.com",), "a.da.contoso.com"),
+    (("www.contoso.com", HOST), HOST),
+    (("www.contoso.com",), HOST),
+    (("xn--bcher-kva.contoso.com",), "xn--bcher-kva.contoso.com"),
+    (("192.0.2.10",), "192.0.2.10"),
+    (("192.0.2.10",), "192.0.2.11"),
+    ((HOST,), "192.0.2.10"),
+]
+
+
+@pytest.mark.parametrize(("san", "host"), ORACLE_CASES)
+def test_rfc6125_verdict_agrees_with_cryptography(san: tuple[str, ...], host: str) -> None:
+    """On web-PKI-shaped certificates our SAN verdict and cryptography's RFC 6125 server
+    verifier agree (the verifier is the reference; ours also explains DirectAccess)."""
+    leaf = make_leaf(cns=("ignored.example",), san=san).cert
+    ip = parse_ip(host)
+    subject: x509.DNSName | x509.IPAddress = (
+        x509.IPAddress(ip) if ip is not None else x509.DNSName(host)
+    )
+    verifier = (
+        PolicyBuilder().store(Store([root().cert])).time(NOW).build_server_verifier(subject)
+    )
+    try:
+        verifier.verify(leaf, [intermediate().cert])
+        accepted = True
+    except VerificationError:
+        accepted = False
+    assert rfc6125_name_verdict(leaf, host).ok is accepted
