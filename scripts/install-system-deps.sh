@@ -3,14 +3,14 @@
 #   dnsmasq-base  a real DNS server for the dns-stage tests
 #   openssl       `openssl s_server`: TLS servers nobody here wrote
 #   iproute2 nftables   network namespaces and firewall faults
-#   libhivex-bin  hivexregedit: real registry hive files for the server-side tests
+#   libwin-hivex-perl  hivexregedit: real registry hive files for the server-side tests
 set -euo pipefail
 need=()
 command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
-command -v hivexregedit >/dev/null 2>&1 || need+=(libhivex-bin)
+command -v hivexregedit >/dev/null 2>&1 || need+=(libwin-hivex-perl)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from daserver_check.errors import InputError
@@ -48,10 +47,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> Report | int:
     if (args.file is None) == (args.code is None):
         raise InputError("give either FILE (or - for standard input) or --code CODE")
-    if args.code is not None:
-        report = explain_code(args.code)
-    else:
-        report = explain_file(args.file)
+    report = explain_code(args.code) if args.code is not None else explain_file(args.file)
     from daserver_check.report import OutputFormat
 
     if getattr(args, "format", OutputFormat.TEXT) is OutputFormat.TEXT:

@@ -9,6 +9,7 @@ bytes Windows stores, so the same fact read from any source compares equal.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -42,12 +43,17 @@ class RegExportView:
         self.name = name
         self._keys: dict[str, dict[str, RegValue]] = {}
         self._paths: dict[str, str] = {}
+        self._absent: set[str] = set()
         for key in export.keys:
             kid = key_id(key.path)
             if key.deleted:
+                # `[-KEY]`: the key does not exist. collect-script writes this for a missing
+                # key, so the export still covers it ("absent" is a fact, not "not collected").
                 for other in [k for k in self._keys if _under(k, kid)]:
                     del self._keys[other]
+                self._absent.add(kid)
                 continue
+            self._absent.discard(kid)
             values = self._keys.setdefault(kid, {})
             self._paths.setdefault(kid, normalize_key(key.path))
             for value in key.values:
@@ -57,6 +63,7 @@ class RegExportView:
                     values[value.name.casefold()] = value
         present = set(self._keys)
         self._roots = [k for k in present if k.rpartition("\\")[0] not in present]
+        self._roots.extend(self._absent)
 
     def values(self, key: str) -> Mapping[str, RegValue] | None:
         found = self._keys.get(key_id(key))
@@ -66,7 +73,7 @@ class RegExportView:
         kid = key_id(key)
         names = []
         for other in self._keys:
-            parent, _, leaf = other.rpartition("\\")
+            parent, _, _leaf = other.rpartition("\\")
             if parent == kid:
                 names.append(self._paths[other].rpartition("\\")[2])
         if not names and kid not in self._keys:
@@ -120,11 +127,12 @@ class HiveView:
     def __init__(self, path: str, name: str) -> None:
         self.name = name
         try:
-            from regipy.registry import RegistryHive
+            # Imported as Any: regipy's functions carry no annotations.
+            registry: Any = importlib.import_module("regipy.registry")
         except ImportError:
             raise HiveError("reading hive files needs regipy (pip install regipy)") from None
         try:
-            self._hive = RegistryHive(path)
+            self._hive: Any = registry.RegistryHive(path)
             top = {s.name.casefold() for s in self._hive.get_key("\\").iter_subkeys()}
         except Exception as exc:  # regipy raises many kinds on corrupt input
             raise HiveError(f"unreadable hive: {type(exc).__name__}: {exc}") from None
@@ -200,7 +208,7 @@ class LiveView:  # pragma: no cover - Windows only
             raise OSError("the live registry is only readable on Windows")
 
     def _open(self, key: str) -> Any:
-        import winreg  # type: ignore[import-not-found,unused-ignore]
+        winreg: Any = importlib.import_module("winreg")  # Windows only; Any for other platforms
 
         norm = normalize_key(key)
         if not norm.upper().startswith(HKLM + "\\"):
@@ -211,7 +219,7 @@ class LiveView:  # pragma: no cover - Windows only
             return None
 
     def values(self, key: str) -> Mapping[str, RegValue] | None:
-        import winreg
+        winreg: Any = importlib.import_module("winreg")
 
         handle = self._open(key)
         if handle is None:
@@ -229,7 +237,7 @@ class LiveView:  # pragma: no cover - Windows only
         return result
 
     def subkeys(self, key: str) -> list[str] | None:
-        import winreg
+        winreg: Any = importlib.import_module("winreg")
 
         handle = self._open(key)
         if handle is None:

@@ -121,7 +121,8 @@ def explanation(code: int, url: str | None = None) -> dict[str, Any]:
 def remediation_text(expl: dict[str, Any]) -> str:
     lines = []
     for i, cause in enumerate(expl["causes"], 1):
-        lines.append(f"{i}. {cause['cause']} — verify: " + "; ".join(cause["commands"]))
+        lines.append(f"{i}. {cause['cause']} (checks: {', '.join(cause['checks'])}) — verify: "
+                     + "; ".join(cause["commands"]))
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,7 @@ def sample(code: int, url: str = "https://da.contoso.com:443/IPHTTPS") -> bytes:
     return text.encode("ascii")
 
 
-def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, object]]:
+def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, Any]:
     rc = main(["explain", *argv, "--format", "json"])
     return rc, json.loads(capsys.readouterr().out)
 
@@ -66,7 +67,7 @@ def test_reference_samples_give_the_documented_causes(
     path = tmp_path / "netsh.txt"
     path.write_bytes(sample(code))
     rc, doc = run_json([str(path)], capsys)
-    (target,) = doc["targets"]  # type: ignore[misc]
+    (target,) = doc["targets"]
     assert target["target"] == str(path)
     (finding,) = target["findings"]
     assert finding["id"] == "server.iphttps.state"
@@ -138,23 +139,23 @@ def test_code_decimal_and_success(capsys: pytest.CaptureFixture[str]) -> None:
     rc, doc = run_json(["--code", "0"], capsys)
     assert rc == 0 and doc["status"] == "pass"
     rc, doc = run_json(["--code", "11001"], capsys)
-    assert doc["targets"][0]["target"] == "0x2AF9"  # type: ignore[index]
+    assert doc["targets"][0]["target"] == "0x2AF9"
 
 
 def test_hresult_from_win32_is_unwrapped(capsys: pytest.CaptureFixture[str]) -> None:
     _rc, doc = run_json(["--code", "0x80070643"], capsys)
-    ev = doc["targets"][0]["findings"][0]["evidence"]  # type: ignore[index]
+    ev = doc["targets"][0]["findings"][0]["evidence"]
     assert ev["symbol"] == "ERROR_INSTALL_FAILURE"
     assert ev["via"] == "HRESULT_FROM_WIN32(0x643)"
 
 
 def test_generic_and_unknown_codes_say_so(capsys: pytest.CaptureFixture[str]) -> None:
     _rc, doc = run_json(["--code", "0x57"], capsys)
-    ev = doc["targets"][0]["findings"][0]["evidence"]  # type: ignore[index]
+    ev = doc["targets"][0]["findings"][0]["evidence"]
     assert ev["symbol"] == "ERROR_INVALID_PARAMETER" and ev["generic_only"] is True
     assert "generic Windows meaning" in ev["meaning"]
     _rc, doc = run_json(["--code", "0x1234"], capsys)
-    ev = doc["targets"][0]["findings"][0]["evidence"]  # type: ignore[index]
+    ev = doc["targets"][0]["findings"][0]["evidence"]
     assert ev["known"] is False and ev["symbol"] is None
     assert "Unknown code" in ev["meaning"]
 

@@ -157,7 +157,7 @@ def test_arbitrary_text_after_header_raises_only_reg_parse_error(body: str) -> N
 @given(
     st.lists(
         st.tuples(
-            st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+            st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\r\n"),
                     max_size=20),
             st.sampled_from([RegType.BINARY, RegType.DWORD, RegType.SZ, RegType.MULTI_SZ,
                              RegType.QWORD]),

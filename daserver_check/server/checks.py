@@ -1,0 +1,491 @@
+"""Facts → findings for the server-side ids of DESIGN.md (server.*, client.proxy).
+
+Every failing finding names the exact key or value to back up and remove and the service to
+restart, as the seed articles do (KB 2980660 for the URL reservations, the policy keys and
+DisabledComponents; KB 2980635 for ProxyMgr). A check whose facts were not collected is a
+`skip` that says which export would provide them. No check raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from daserver_check.model import Finding, Status
+from daserver_check.server.facts import Binding, Facts, Reservation
+from daserver_check.server.paths import (
+    DISABLED_COMPONENTS,
+    IPHTTPS_APP_ID,
+    IPHTTPS_POLICY_KEYS,
+    PROXYMGR_KEY,
+    SSL_BINDING_KEY,
+    TCPIP6_PARAMETERS,
+    URLACL_KEY,
+    V6TRANSITION,
+)
+from daserver_check.server.state import state_finding
+
+INTERFACE_CODES = (0x643, 0x34)  # seed 000: both mean "interface creation failure"
+CONNECT_CODES = (0x2AFC, 0x2AF9)
+CERT_CODES = (0x103,)
+
+# The two reservations KB 2980660 removes (REFERENCE.md §5).
+CONFLICTING = (
+    ("C574AC30-5794-4AEE-B1BB-6651C5315029", "BranchCache hosted cache ([MS-PCHC])"),
+    ("sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}", "SSTP VPN (NT SERVICE\\SstpSvc)"),
+)
+
+RESTART_IPHLPSVC = (
+    "then restart the IP Helper service, which hosts IP-HTTPS: "
+    "`net stop iphlpsvc && net start iphlpsvc` (KB 2980660)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    cert_thumbprint: str | None = None  # lower-case hex SHA-1 of --cert
+    cert_label: str = ""
+
+
+def _short(key: str) -> str:
+    return key.replace("HKEY_LOCAL_MACHINE", "HKLM", 1)
+
+
+def _backup(key: str, file: str) -> str:
+    return f'back up the key: `reg export "{_short(key)}" {file} /y`'
+
+
+def _port(url: str) -> int | None:
+    try:
+        parts = urlsplit(url.replace("+", "plus").replace("*", "star"))
+        return parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        return None
+
+
+def iphttps_port(facts: Facts) -> int:
+    for url in facts.iphttps_urls():
+        port = _port(url)
+        if port:
+            return port
+    return 443
+
+
+def _unique(reservations: list[Reservation]) -> list[Reservation]:
+    """One entry per URL; a corrupt reading of a URL wins over a clean one (it is the news)."""
+    by_url: dict[str, Reservation] = {}
+    for r in reservations:
+        key = r.url.casefold()
+        if key not in by_url or (r.error and not by_url[key].error):
+            by_url[key] = r
+    return list(by_url.values())
+
+
+def _skip_reservations(fid: str, title: str) -> Finding:
+    return Finding(
+        fid,
+        Status.SKIP,
+        title,
+        detail="skipped: no URL reservations collected (`netsh http show urlacl` output or a "
+        "UrlAclInfo export/hive)",
+    )
+
+
+def check_urlacl_conflict(facts: Facts, opts: Options) -> Finding:
+    fid = "server.urlacl.conflict"
+    if facts.reservations is None:
+        return _skip_reservations(fid, "URL reservations conflicting with IP-HTTPS")
+    port = iphttps_port(facts)
+    hits: list[tuple[Reservation, str]] = []
+    for r in _unique(facts.reservations):
+        for marker, owner in CONFLICTING:
+            if marker.casefold() in r.url.casefold() and _port(r.url) == port:
+                hits.append((r, owner))
+    if not hits:
+        return Finding(
+            fid, Status.PASS, f"No BranchCache or SSTP URL reservation on port {port}",
+            evidence={"checked": len(_unique(facts.reservations)), "port": port},
+        )
+    steps = [_backup(URLACL_KEY, "urlaclinfo-backup.reg")]
+    steps += [
+        f"remove the value `{r.url}` under `{_short(URLACL_KEY)}`: "
+        f"`netsh http delete urlacl url={r.url}`"
+        for r, _o in hits
+    ]
+    steps.append(RESTART_IPHLPSVC)
+    if any("sra_" in r.url for r, _o in hits):
+        steps.append(
+            "SSTP on the DirectAccess server also removes the null-encryption cipher suites: "
+            "remove the SSTP VPN role there, or it re-creates the reservation"
+        )
+    return Finding(
+        fid,
+        Status.FAIL,
+        "URL reservation on the IP-HTTPS port conflicts with IP-HTTPS: "
+        + ", ".join(sorted({o for _r, o in hits})),
+        detail="; ".join(f"{r.url} ({o}, from {r.source})" for r, o in hits)
+        + ". KB 2980660 removes these reservations to cure the server-side IP-HTTPS interface "
+        "creation failure (0x643/0x34).",
+        predicts=INTERFACE_CODES,
+        remediation="; ".join(steps),
+        evidence={
+            "key": URLACL_KEY,
+            "values": [r.url for r, _o in hits],
+            "owners": [o for _r, o in hits],
+            "port": port,
+        },
+    )
+
+
+def _path_key(url: str) -> tuple[str, int | None, str] | None:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    _host, slash, path = rest.partition("/")
+    path = ("/" + path if slash else "/").rstrip("/").casefold() + "/"
+    return scheme.casefold(), _port(url), path
+
+
+def check_urlacl_duplicate(facts: Facts, opts: Options) -> Finding:
+    fid = "server.urlacl.duplicate"
+    if facts.reservations is None:
+        return _skip_reservations(fid, "Duplicate URL reservations")
+    groups: dict[tuple[str, int | None, str], list[Reservation]] = {}
+    for r in _unique(facts.reservations):
+        key = _path_key(r.url)
+        if key is not None:
+            groups.setdefault(key, []).append(r)
+    dups = [g for g in groups.values() if len(g) > 1]
+    if not dups:
+        return Finding(fid, Status.PASS, "Each reserved path is reserved once",
+                       evidence={"checked": sum(len(g) for g in groups.values())})
+    extra = [r.url for g in dups for r in g if "://+:" not in r.url]
+    steps = [_backup(URLACL_KEY, "urlaclinfo-backup.reg")]
+    steps += [
+        f"remove the extra value `{u}` under `{_short(URLACL_KEY)}`: "
+        f"`netsh http delete urlacl url={u}`"
+        for u in extra or [g[-1].url for g in dups]
+    ]
+    steps.append(RESTART_IPHLPSVC)
+    return Finding(
+        fid,
+        Status.FAIL,
+        "The same path is reserved more than once under different host forms",
+        detail="; ".join(" and ".join(r.url for r in g) for g in dups)
+        + ". HTTP.sys then has two claims on the path (seed 000: a conflicting setting).",
+        predicts=INTERFACE_CODES,
+        remediation="; ".join(steps),
+        evidence={"key": URLACL_KEY, "duplicates": [[r.url for r in g] for g in dups]},
+    )
+
+
+def check_urlacl_acl(facts: Facts, opts: Options) -> Finding:
+    fid = "server.urlacl.acl"
+    if facts.reservations is None:
+        return _skip_reservations(fid, "URL reservation security descriptors")
+    unique = _unique(facts.reservations)
+    bad = [r for r in unique if r.error]
+    if not bad:
+        return Finding(
+            fid, Status.PASS, f"All {len(unique)} URL reservation descriptors are readable",
+            evidence={"reservations": {r.url: r.sddl for r in unique}},
+        )
+    steps = [_backup(URLACL_KEY, "urlaclinfo-backup.reg")]
+    steps += [
+        f'delete the value `{r.url}`: `reg delete "{_short(URLACL_KEY)}" /v "{r.url}" /f` '
+        "(re-add it with `netsh http add urlacl` if its owner needs it)"
+        for r in bad
+    ]
+    steps.append(RESTART_IPHLPSVC)
+    return Finding(
+        fid,
+        Status.FAIL,
+        f"{len(bad)} URL reservation(s) with a corrupt or unreadable security descriptor",
+        detail="; ".join(f"{r.url}: {r.error} (from {r.source})" for r in bad)
+        + ". KB 2980660: a corrupt URL ACL causes the server-side IP-HTTPS creation failure.",
+        predicts=INTERFACE_CODES,
+        remediation="; ".join(steps),
+        evidence={"key": URLACL_KEY, "values": [r.url for r in bad],
+                  "errors": {r.url: r.error for r in bad}},
+    )
+
+
+def _unique_bindings(bindings: list[Binding]) -> list[Binding]:
+    seen: dict[tuple[str, str], Binding] = {}
+    for b in bindings:
+        seen.setdefault((b.kind, b.endpoint.casefold()), b)
+    return list(seen.values())
+
+
+def check_sslcert_binding(facts: Facts, opts: Options) -> Finding:
+    fid = "server.sslcert.binding"
+    if facts.bindings is None:
+        return Finding(fid, Status.SKIP, "HTTP.sys SSL binding of the IP-HTTPS port",
+                       detail="skipped: no SSL bindings collected (`netsh http show sslcert` "
+                       "output or an SslBindingInfo export/hive)")
+    port = iphttps_port(facts)
+    bindings = _unique_bindings(facts.bindings)
+    on_port = [b for b in bindings if b.kind == "ip" and b.port == port]
+    wildcard = [b for b in on_port if b.host in ("0.0.0.0", "::")]
+    specific = [b for b in on_port if b not in wildcard]
+    problems: list[str] = []
+    warnings: list[str] = []
+    steps = [_backup(SSL_BINDING_KEY, "sslbindinginfo-backup.reg")]
+    evidence: dict[str, object] = {
+        "key": SSL_BINDING_KEY,
+        "bindings": [
+            {"endpoint": b.endpoint, "cert_hash": b.cert_hash, "app_id": b.app_id,
+             "store": b.store, "source": b.source}
+            for b in on_port
+        ],
+        "port": port,
+    }
+    want = opts.cert_thumbprint
+    if not wildcard:
+        problems.append(f"no 0.0.0.0:{port} binding: HTTP.sys has no certificate for IP-HTTPS")
+        steps.append(
+            f"bind the IP-HTTPS certificate: `netsh http add sslcert ipport=0.0.0.0:{port} "
+            f"certhash=THUMBPRINT appid={IPHTTPS_APP_ID} dsmapperusage=enable` "
+            "(or `Set-RemoteAccess -SslCertificate`)"
+        )
+    for b in wildcard:
+        if b.app_id and b.app_id != IPHTTPS_APP_ID:
+            problems.append(f"{b.endpoint} is bound for application {b.app_id}, not IP-HTTPS "
+                            f"({IPHTTPS_APP_ID})")
+        if want and b.cert_hash and b.cert_hash != want:
+            problems.append(f"{b.endpoint} serves certificate {b.cert_hash}, not {opts.cert_label}"
+                            f" ({want})")
+    if problems and wildcard:
+        steps.append(
+            "re-create the binding: `netsh http delete sslcert ipport=0.0.0.0:"
+            f"{port}` (removes the subkey `{_short(SSL_BINDING_KEY)}\\0.0.0.0:{port}`), then "
+            f"`netsh http add sslcert ipport=0.0.0.0:{port} certhash="
+            f"{want or 'THUMBPRINT'} appid={IPHTTPS_APP_ID} dsmapperusage=enable`"
+        )
+    reference = want or (wildcard[0].cert_hash if wildcard else None)
+    for b in specific:
+        if b.cert_hash != reference or (b.app_id and b.app_id != IPHTTPS_APP_ID):
+            problems.append(
+                f"IP-specific binding {b.endpoint} (certificate {b.cert_hash}, application "
+                f"{b.app_id}) takes precedence over 0.0.0.0:{port} for that address"
+            )
+            steps.append(
+                f"remove it if IP-HTTPS listens on {b.host}: `netsh http delete sslcert "
+                f"ipport={b.endpoint}` (the subkey `{_short(SSL_BINDING_KEY)}\\{b.endpoint}`)"
+            )
+    hosts = {(urlsplit(u).hostname or "").casefold() for u in facts.iphttps_urls()}
+    for b in bindings:
+        if b.kind == "hostname" and b.port == port and b.host.casefold() in hosts and (
+            b.cert_hash != reference
+        ):
+            warnings.append(f"SNI binding {b.endpoint} serves certificate {b.cert_hash} "
+                            "(inference: clients sending that name get it)")
+    steps.append(RESTART_IPHLPSVC)
+    if problems:
+        return Finding(fid, Status.FAIL, "The IP-HTTPS port's SSL binding is wrong",
+                       detail="; ".join(problems + warnings), predicts=CERT_CODES,
+                       remediation="; ".join(steps), evidence=evidence)
+    if warnings:
+        return Finding(fid, Status.WARN, "An SNI binding may serve another certificate",
+                       detail="; ".join(warnings), predicts=CERT_CODES,
+                       remediation="; ".join(steps), evidence=evidence)
+    detail = f"0.0.0.0:{port} → {wildcard[0].cert_hash}"
+    if want:
+        detail += f" (matches {opts.cert_label})"
+    else:
+        detail += " (give --cert FILE to compare it with the intended certificate)"
+    return Finding(fid, Status.PASS, f"0.0.0.0:{port} is bound for IP-HTTPS", detail=detail,
+                   evidence=evidence)
+
+
+_DC_BITS = (
+    (0x01, "all tunnel interfaces (IP-HTTPS, Teredo, 6to4, ISATAP)"),
+    (0x02, "6to4"),
+    (0x04, "ISATAP"),
+    (0x08, "Teredo"),
+    (0x10, "non-tunnel interfaces"),
+    (0x20, "prefer IPv4 over IPv6"),
+    (0x40, "TunnelCp"),
+    (0x80, "IP-TLS (IP-HTTPS)"),
+)
+
+
+def check_ipv6_components(facts: Facts, opts: Options) -> Finding:
+    fid = "server.ipv6.components"
+    key = TCPIP6_PARAMETERS
+    if not facts.ipv6_collected:
+        return Finding(fid, Status.SKIP, "IPv6 DisabledComponents",
+                       detail="skipped: Tcpip6\\Parameters not collected (tcpip6.reg or a SYSTEM "
+                       "hive)")
+    value = facts.disabled_components
+    if value is None or value == 0:
+        return Finding(fid, Status.PASS, "DisabledComponents is not set: all IPv6 components "
+                       "are enabled", evidence={"key": key, "value": value})
+    bits = [text for bit, text in _DC_BITS if value & bit]
+    evidence = {"key": key, "value": f"0x{value:x}", "disables": bits,
+                "source": facts.disabled_components_source}
+    steps = [
+        _backup(key, "tcpip6-backup.reg"),
+        f'delete the value `{DISABLED_COMPONENTS}`: `reg delete "{_short(key)}" /v '
+        f"{DISABLED_COMPONENTS} /f` (or set it to 0x20 to prefer IPv4 without disabling "
+        "anything)",
+        "then restart the server: DisabledComponents is read at boot (KB 929852)",
+    ]
+    # 0x01 (tunnels, IP-HTTPS among them), 0x80 (IP-TLS) and 0xFF (all IPv6) break DirectAccess
+    # (seed 000); any other value than 0 or 0x20 makes RRAS fail on a server (KB 929852).
+    if value & 0x81 or value & 0xFF == 0xFF:
+        title = ("IPv6 is disabled" if value & 0xFF == 0xFF else
+                 "DisabledComponents disables the IP-HTTPS tunnel")
+        return Finding(fid, Status.FAIL, title,
+                       detail=f"DisabledComponents = 0x{value:x}: disables " + ", ".join(bits),
+                       predicts=INTERFACE_CODES, remediation="; ".join(steps), evidence=evidence)
+    if value == 0x20:
+        return Finding(fid, Status.PASS, "DisabledComponents = 0x20 (prefer IPv4): supported",
+                       evidence=evidence)
+    return Finding(fid, Status.WARN, f"DisabledComponents = 0x{value:x} is not 0 or 0x20",
+                   detail="disables " + ", ".join(bits) + "; Microsoft supports only 0 and 0x20 "
+                   "on a Remote Access server (KB 929852)",
+                   predicts=INTERFACE_CODES, remediation="; ".join(steps), evidence=evidence)
+
+
+def check_iphttps_policy(facts: Facts, opts: Options) -> Finding:
+    fid = "server.iphttps.policy"
+    if not facts.policy_collected:
+        return Finding(fid, Status.SKIP, "IP-HTTPS policy keys",
+                       detail="skipped: v6Transition policy key not collected (v6transition.reg "
+                       "or a SOFTWARE hive)")
+    keys = facts.policy_keys
+    if not keys:
+        return Finding(fid, Status.PASS, "No IPHTTPS/IPHTTPSProfiles policy keys")
+    urls = facts.iphttps_urls()
+    known = {u.casefold().rstrip("/") for u in urls}
+    policy_urls = sorted({v for k in keys for _n, v in k.values if v.lower().startswith("https://")})
+    stale_urls = [u for u in policy_urls if known and u.casefold().rstrip("/") not in known]
+    failing = [i for i in facts.interfaces or () if i.last_error in INTERFACE_CODES]
+    roots = [k for k in IPHTTPS_POLICY_KEYS if any(p.path.casefold() == k.casefold() for p in keys)]
+    evidence = {"keys": [k.path for k in keys],
+                "values": {k.path: dict(k.values) for k in keys if k.values},
+                "policy_urls": policy_urls, "interface_urls": urls}
+    steps = [_backup(V6TRANSITION, "v6transition-backup.reg")]
+    steps += [f'delete the key `{_short(k)}`: `reg delete "{_short(k)}" /f`' for k in roots]
+    steps.append("restart the IP Helper service (`net stop iphlpsvc && net start iphlpsvc`), "
+                 "then `gpupdate /force` (or restart while connected to the corporate network) "
+                 "so Group Policy writes the keys again (KB 2980660)")
+    reasons = []
+    if stale_urls:
+        reasons.append("policy names IP-HTTPS URL(s) " + ", ".join(stale_urls) + " but the "
+                       "interface uses " + ", ".join(urls))
+    if failing:
+        codes = dict.fromkeys(f"0x{i.last_error:X}" for i in failing if i.last_error is not None)
+        reasons.append("the interface reports " + ", ".join(codes)
+                       + " (interface creation failure) while these policy keys exist")
+    if reasons:
+        return Finding(fid, Status.FAIL, "Stale IP-HTTPS policy keys", detail="; ".join(reasons),
+                       predicts=INTERFACE_CODES, remediation="; ".join(steps), evidence=evidence)
+    profiles = [k for k in keys if k.path.casefold().startswith(IPHTTPS_POLICY_KEYS[1].casefold())]
+    if len(profiles) > 1:
+        return Finding(fid, Status.WARN, "IPHTTPSProfiles policy entries present",
+                       detail=f"{len(profiles) - 1} profile subkey(s); stale or duplicate entries "
+                       "here conflict with the applied IP-HTTPS configuration (KB 2980660)",
+                       predicts=INTERFACE_CODES, remediation="; ".join(steps), evidence=evidence)
+    return Finding(fid, Status.PASS, "IP-HTTPS policy keys are consistent with the interface",
+                   detail=", ".join(_short(k.path) for k in keys), evidence=evidence)
+
+
+def check_iphttps_state(facts: Facts, opts: Options) -> list[Finding]:
+    if facts.interfaces is None:
+        return [Finding("server.iphttps.state", Status.SKIP, "IP-HTTPS interface state",
+                        detail="skipped: no `netsh interface httpstunnel show interfaces` or "
+                        "Get-NetIPHttpsState output collected")]
+    seen: set[tuple[str, int | None, str | None]] = set()
+    findings = []
+    for i in facts.interfaces:
+        key = (i.name.casefold(), i.last_error, i.url)
+        if key in seen:
+            continue
+        seen.add(key)
+        findings.append(state_finding(code=i.last_error, interface=i.name, role=i.role, url=i.url,
+                                      status_text=i.status, source=i.source))
+    return findings
+
+
+def check_client_proxy(facts: Facts, opts: Options) -> Finding:
+    fid = "client.proxy"
+    if not facts.proxymgr_collected:
+        return Finding(fid, Status.SKIP, "Cached proxy entries (ProxyMgr)",
+                       detail="skipped: ProxyMgr not collected (proxymgr.reg or a client's "
+                       "SYSTEM hive)")
+    entries = [k for k in facts.proxymgr
+               if k.path.casefold() != PROXYMGR_KEY.casefold() or k.values]
+    if not entries:
+        return Finding(fid, Status.PASS, "No cached proxy entries under ProxyMgr")
+    return Finding(
+        fid,
+        Status.WARN,
+        f"{len(entries)} cached proxy entr{'y' if len(entries) == 1 else 'ies'} under ProxyMgr",
+        detail="; ".join(
+            _short(k.path) + (" (" + ", ".join(f"{n}={v}" for n, v in k.values) + ")"
+                              if k.values else "")
+            for k in entries
+        ) + ". IP-HTTPS uses the last proxies it saw; a proxy that is gone or blocks CONNECT "
+        "gives 0x2AFC/0x2AF9 (KB 2980635).",
+        predicts=CONNECT_CODES,
+        remediation="; ".join([
+            _backup(PROXYMGR_KEY, "proxymgr-backup.reg"),
+            "if the proxy is no longer used, delete every subkey of "
+            f"`{_short(PROXYMGR_KEY)}`",
+            "then restart the DirectAccess client computer (KB 2980635)",
+        ]),
+        evidence={"key": PROXYMGR_KEY, "entries": [k.path for k in entries]},
+    )
+
+
+def check_artifacts(facts: Facts) -> Finding:
+    evidence = {"sources": [{"path": p, "kind": k} for p, k in facts.sources],
+                "ignored": facts.ignored,
+                "problems": [{"path": p, "error": e} for p, e in facts.problems]}
+    if facts.problems:
+        return Finding("server.artifacts", Status.ERROR,
+                       f"{len(facts.problems)} artifact(s) could not be read",
+                       detail="; ".join(f"{p}: {e}" for p, e in facts.problems),
+                       evidence=evidence)
+    return Finding("server.artifacts", Status.PASS,
+                   f"{len(facts.sources)} artifact(s) read",
+                   detail=", ".join(f"{p} ({k})" for p, k in facts.sources)
+                   + (f"; ignored: {', '.join(facts.ignored)}" if facts.ignored else ""),
+                   evidence=evidence)
+
+
+_SINGLE: tuple[Callable[[Facts, Options], Finding], ...] = (
+    check_urlacl_conflict,
+    check_urlacl_duplicate,
+    check_urlacl_acl,
+    check_sslcert_binding,
+    check_ipv6_components,
+    check_iphttps_policy,
+)
+
+
+def run_checks(facts: Facts, opts: Options | None = None) -> list[Finding]:
+    """Every check, in contract order; a bug in one check becomes an `error` finding."""
+    opts = opts or Options()
+    findings = [check_artifacts(facts)]
+    for check in _SINGLE:
+        findings.append(_guard(check, facts, opts))
+    try:
+        findings.extend(check_iphttps_state(facts, opts))
+    except Exception as exc:
+        findings.append(Finding("server.iphttps.state", Status.ERROR, "check failed",
+                                detail=f"{type(exc).__name__}: {exc}"))
+    findings.append(_guard(check_client_proxy, facts, opts))
+    return findings
+
+
+def _guard(check: Callable[[Facts, Options], Finding], facts: Facts, opts: Options) -> Finding:
+    try:
+        return check(facts, opts)
+    except Exception as exc:
+        fid = check.__name__.removeprefix("check_").replace("_", ".", 1).replace("_", "-")
+        return Finding(f"server.{fid}", Status.ERROR, "check failed",
+                       detail=f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from daserver_check.cli import main
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "server"
+SEED = FIXTURES / "seed000"
+
+
+def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:  # type: ignore[type-arg]
+    rc = main(["server", *argv, "--format", "json"])
+    return rc, json.loads(capsys.readouterr().out)
+
+
+def test_seed_bundle_is_critical_and_follows_the_contract(capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    rc, doc = run_json([str(SEED)], capsys)
+    assert rc == 2
+    assert doc["schema"] == "daserver-check/1" and doc["command"] == "server"
+    (target,) = doc["targets"]
+    assert target["target"] == str(SEED)
+    ids = [f["id"] for f in target["findings"]]
+    for fid in ("server.urlacl.conflict", "server.urlacl.duplicate", "server.urlacl.acl",
+                "server.sslcert.binding", "server.ipv6.components", "server.iphttps.policy",
+                "server.iphttps.state", "client.proxy"):
+        assert fid in ids
+    conflict = next(f for f in target["findings"] if f["id"] == "server.urlacl.conflict")
+    assert conflict["predicts"] == ["0x643", "0x34"]
+    assert conflict["stage"] == "server" and conflict["address"] is None
+
+
+def test_healthy_bundle_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["server", str(FIXTURES / "healthy")]) == 0
+
+
+def test_single_files(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, doc = run_json([str(SEED / "tcpip6.reg"), str(FIXTURES / "netsh" / "urlacl-de.txt")],
+                       capsys)
+    statuses = {f["id"]: f["status"] for f in doc["targets"][0]["findings"]}
+    assert statuses["server.ipv6.components"] == "fail"
+    assert statuses["server.urlacl.conflict"] == "fail"
+    assert statuses["server.sslcert.binding"] == "skip"
+    assert rc == 2
+
+
+def test_cert_option_compares_thumbprint(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                         ) -> None:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "da.contoso.com")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    pem = tmp_path / "c.pem"
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    der = tmp_path / "c.cer"
+    der.write_bytes(cert.public_bytes(serialization.Encoding.DER))
+    thumb = cert.fingerprint(hashes.SHA1()).hex()
+    for path in (pem, der):
+        _rc, doc = run_json([str(FIXTURES / "healthy"), "--cert", str(path)], capsys)
+        f = next(f for f in doc["targets"][0]["findings"] if f["id"] == "server.sslcert.binding")
+        assert f["status"] == "fail" and thumb in f["remediation"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "bundle folder"),
+        (["/nonexistent"], "no such file"),
+        (["--cert", "/nonexistent", str(SEED)], "--cert"),
+        (["--url", "http://x/", str(SEED)], "https://"),
+    ],
+)
+def test_usage_errors_exit_3(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+                             ) -> None:
+    assert main(["server", *argv]) == 3
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_nothing_recognisable_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.txt").write_text("hello\n")
+    assert main(["server", str(tmp_path)]) == 3
+    assert "no recognisable artifact" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the message is for other platforms")
+def test_live_elsewhere_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["server", "--live"]) == 3
+    assert "only on Windows" in capsys.readouterr().err
