@@ -55,11 +55,17 @@ class CertSection:
     warn_days: int = 30
     crit_days: int = 7
     check_crl: bool = True
+    files: tuple[str, ...] = ()  # certificate files the checklist validates (new certificates)
 
 
 @dataclass(frozen=True, slots=True)
 class IphttpsSection:
     router_discovery: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProxySection:
+    url: str = ""  # http://HOST:PORT: probe through this proxy with CONNECT, as clients do
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,7 @@ class Profile:
     tls: TlsSection = field(default_factory=TlsSection)
     cert: CertSection = field(default_factory=CertSection)
     iphttps: IphttpsSection = field(default_factory=IphttpsSection)
+    proxy: ProxySection = field(default_factory=ProxySection)
     probe: ProbeSection = field(default_factory=ProbeSection)
     server: ServerSection = field(default_factory=ServerSection)
     source: str = field(default="<defaults>", compare=False)
@@ -226,3 +233,56 @@ def _validate(p: Profile, label: str) -> None:
         raise bad("probe.concurrency", "must be between 1 and 1024")
     if not 0 <= p.cert.crit_days <= p.cert.warn_days <= 3650:
         raise bad("cert.crit_days", "need 0 <= crit_days <= warn_days <= 3650")
+    for i, entry in enumerate(p.deployment.entry_points):
+        if not _is_ip_port(entry):
+            raise bad(f"deployment.entry_points[{i}]", f"{entry!r} is not IP[:PORT] ([v6]:PORT for IPv6)")
+    for i, spec in enumerate(p.dns.resolvers):
+        if not _is_ip_port(spec):
+            raise bad(f"dns.resolvers[{i}]", f"{spec!r} is not IP[:PORT] ([v6]:PORT for IPv6)")
+    if p.proxy.url and not _is_proxy_url(p.proxy.url):
+        raise bad("proxy.url", f"{p.proxy.url!r} is not http://HOST:PORT")
+    for section, paths in (("cert.files", p.cert.files), ("server.bundles", p.server.bundles)):
+        for i, path in enumerate(paths):
+            if not path.strip():
+                raise bad(f"{section}[{i}]", "empty path")
+
+
+def _is_ip_port(text: str) -> bool:
+    import ipaddress
+
+    host, port = text, ""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest and not rest.startswith(":"):
+            return False
+        port = rest[1:]
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_proxy_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    return parts.scheme == "http" and bool(parts.hostname) and port is not None
+
+
+def resolve_relative(profile: Profile, path: str) -> str:
+    """Paths in a profile file are relative to the file, not to the current directory."""
+    if not path or Path(path).is_absolute() or profile.source.startswith("<"):
+        return path
+    base = Path(profile.source)
+    if base.suffix != ".toml":  # a built-in profile by name
+        return path
+    return str(base.parent / path)

@@ -59,3 +59,13 @@ def skipped(ids: Iterable[str], reason: str, address: str | None) -> list[Findin
 
 def skipped_stages(stages: Iterable[str], reason: str, address: str | None) -> list[Finding]:
     return [f for s in stages for f in skipped(STAGE_IDS[s], reason, address)]
+
+
+def command_error(command: str, message: str) -> Finding:
+    """A sub-command of a checklist could not run: undecided, with the reason."""
+    return Finding(
+        id=f"{command}.input",
+        status=Status.ERROR,
+        title=f"`{command}` could not run",
+        detail=message,
+    )
