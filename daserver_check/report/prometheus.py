@@ -94,11 +94,16 @@ def _finding_samples(t: str, f: Finding) -> Iterator[tuple[str, str, float]]:
                1.0 if offered else 0.0)
 
 
+def _number(value: float) -> str:
+    # Full precision: `:g` would round a Unix timestamp to six digits.
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
 def render(report: Report, *, color: bool = False) -> str:
     by_metric: dict[str, list[str]] = {name: [] for name in _HELP}
     for target in report.targets:
         for name, labels, value in _samples(target):
-            by_metric[name].append(f"{name}{labels} {value:g}")
+            by_metric[name].append(f"{name}{labels} {_number(value)}")
     lines: list[str] = []
     for name, (kind, text) in _HELP.items():
         lines.append(f"# HELP {name} {text}")
