@@ -74,10 +74,11 @@ def run(args: argparse.Namespace) -> Report:
 
 
 def plan(profile: Profile, *, offline: bool) -> list[Job]:
+    from daserver_check.commands.settings import settings_for_profile
     from daserver_check.profile import resolve_relative
 
     jobs: list[Job] = []
-    settings = _probe_settings(profile) if profile.deployment.urls else None
+    settings = settings_for_profile(profile) if profile.deployment.urls else None
     for url in profile.deployment.urls:
         assert settings is not None
         if profile.deployment.entry_points:
@@ -100,24 +101,6 @@ def plan(profile: Profile, *, offline: bool) -> list[Job]:
             argv += ["--url", profile.deployment.urls[0]]
         jobs.append(_command_job(argv))
     return jobs
-
-
-def _probe_settings(profile: Profile) -> ProbeSettings:
-    from daserver_check.certs.trust import TrustStoreError, load_trust_store
-    from daserver_check.commands.probe_engine import ProbeSettings
-    from daserver_check.profile import resolve_relative
-
-    try:
-        trust = load_trust_store(resolve_relative(profile, profile.cert.ca_file) or None)
-    except TrustStoreError as exc:
-        raise InputError(f"profile {profile.source}: cert.ca_file: {exc}") from None
-    return ProbeSettings(
-        profile=profile,
-        timeout=profile.probe.timeout,
-        resolvers=profile.dns.resolvers,
-        connect=None,
-        trust=trust,
-    )
 
 
 def _probe_job(url: str, settings: ProbeSettings, entry: str | None) -> Job:
