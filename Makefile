@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench sysdeps clean
+.PHONY: demo test lint bench sysdeps clean e2e
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: sysdeps $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check daserver_check tests scripts
 	$(BIN)/mypy
+
+## make e2e (not CI): a real Prometheus server scrapes the exporter probing the lab
+e2e: $(STAMP)
+	bash scripts/e2e.sh
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
