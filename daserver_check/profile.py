@@ -240,7 +240,7 @@ def _validate(p: Profile, label: str) -> None:
         if not _is_ip_port(spec):
             raise bad(f"dns.resolvers[{i}]", f"{spec!r} is not IP[:PORT] ([v6]:PORT for IPv6)")
     if p.proxy.url and not _is_proxy_url(p.proxy.url):
-        raise bad("proxy.url", f"{p.proxy.url!r} is not http://HOST:PORT")
+        raise bad("proxy.url", "not an http://HOST[:PORT] proxy URL")  # not echoed: may hold a password
     for section, paths in (("cert.files", p.cert.files), ("server.bundles", p.server.bundles)):
         for i, path in enumerate(paths):
             if not path.strip():
@@ -275,7 +275,7 @@ def _is_proxy_url(url: str) -> bool:
         port = parts.port
     except ValueError:
         return False
-    return parts.scheme == "http" and bool(parts.hostname) and port is not None
+    return parts.scheme == "http" and bool(parts.hostname) and port != 0
 
 
 def resolve_relative(profile: Profile, path: str) -> str:

@@ -4,6 +4,7 @@
 #   openssl       `openssl s_server`: TLS servers nobody here wrote
 #   iproute2 nftables   network namespaces and firewall faults
 #   libwin-hivex-perl  hivexregedit: real registry hive files for the server-side tests
+#   tinyproxy-bin a real HTTP CONNECT proxy for the --proxy tests
 set -euo pipefail
 need=()
 command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
@@ -11,6 +12,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v hivexregedit >/dev/null 2>&1 || need+=(libwin-hivex-perl)
+command -v tinyproxy >/dev/null 2>&1 || need+=(tinyproxy-bin)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

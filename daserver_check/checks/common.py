@@ -24,6 +24,8 @@ TITLES: dict[str, str] = {
     "cert.signature": "Certificate signature algorithm",
     "iphttps.post": "IP-HTTPS POST answered 200",
     "iphttps.server": "Answer comes from HTTP.sys",
+    "iphttps.prefix": "Router Advertisement with a /64 prefix",
+    "proxy.connect": "CONNECT through the proxy",
 }
 
 STAGE_IDS: dict[str, tuple[str, ...]] = {

@@ -48,6 +48,12 @@ def post_finding(result: PostResult, *, path: str, address: str) -> Finding:
         remediation = ("Check that IP-HTTPS is enabled on the server (Get-NetIPHttpsConfiguration"
                        " -> State), that the Remote Access service runs, and that the server "
                        "publishes its IPv6 prefix.")
+    elif result.outcome is PostOutcome.TLS_ERROR:
+        detail = f"POST {path}: {result.detail}"
+        remediation = ("The TLS connection works for the handshake and breaks for the answer: "
+                       "a TLS-offloading load balancer, reverse proxy or inspecting firewall "
+                       "in front of the server mishandles the connection. Let TCP 443 reach "
+                       "the DirectAccess server directly, or fix the device's TLS settings.")
     else:
         detail = f"POST {path}: {result.detail}"
         remediation = ("The server does not answer like an IP-HTTPS server: check what "

@@ -57,6 +57,14 @@ def handshake_finding(
         elif encrypted.outcome is TlsOutcome.NOT_TLS:
             remediation = "Something other than a TLS server answers on the port (a plain " \
                 "HTTP service or a wrong NAT rule). " + remediation
+        elif encrypted.outcome is TlsOutcome.PROTOCOL_ERROR:
+            remediation = "A TLS server answers, but with handshake messages clients reject " \
+                "(see the detail): a TLS-inspecting firewall, a broken load balancer or a " \
+                "corrupt or oversized certificate chain on the binding. " + remediation
+        elif encrypted.outcome in (TlsOutcome.RESET, TlsOutcome.CLOSED):
+            remediation = "The port accepts TCP and then drops the TLS handshake: a firewall " \
+                "or IPS that inspects TLS, or a service that is not the DirectAccess server. " \
+                + remediation
         return Finding(
             id="tls.handshake",
             status=Status.FAIL,

@@ -28,6 +28,8 @@ examples:
   daserver-check probe https://da.contoso.com/IPHTTPS
   daserver-check probe https://da.contoso.com/IPHTTPS --connect 203.0.113.10   (one entry point)
   daserver-check probe https://da.contoso.com/IPHTTPS --resolver 1.1.1.1 --format json
+  daserver-check probe https://da.contoso.com/IPHTTPS --router-discovery   (RS -> RA, /64?)
+  daserver-check probe https://da.contoso.com/IPHTTPS --proxy http://proxy.corp:8080
 """
 
 
@@ -51,9 +53,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="deadline for the whole probe of one URL (default: profile, 10)")
     parser.add_argument("--router-discovery", action="store_true",
-                        help="after the POST, send one Router Solicitation (not available yet)")
+                        help="after the 200, send one ICMPv6 Router Solicitation on the tunnel "
+                        "and check the Router Advertisement for a /64 prefix (iphttps.prefix); "
+                        "forwards nothing, closes after the RA (default: profile "
+                        "iphttps.router_discovery)")
     parser.add_argument("--proxy", metavar="http://HOST:PORT",
-                        help="connect through an HTTP proxy with CONNECT (not available yet)")
+                        help="reach the server through this HTTP proxy with CONNECT, as a "
+                        "Windows client behind it would (proxy.connect: refused, 407, TLS "
+                        "interception); without --connect the proxy resolves the URL's host")
     add_output_options(parser)
 
 
@@ -103,10 +110,17 @@ def settings_from_args(args: argparse.Namespace) -> ProbeSettings:
         profile = load_profile(args.profile)
     except ProfileError as exc:
         raise InputError(str(exc)) from None
-    if args.router_discovery:
-        raise InputError("--router-discovery is not available in this version yet")
-    if args.proxy:
-        raise InputError("--proxy is not available in this version yet")
+    proxy = None
+    proxy_url = args.proxy or profile.proxy.url
+    if proxy_url:
+        from daserver_check.probe.proxy import ProxySpecError, parse_proxy_url
+
+        try:
+            proxy = parse_proxy_url(proxy_url)
+        except ProxySpecError as exc:
+            # The value is not echoed: it may carry a password.
+            where = "--proxy" if args.proxy else "profile proxy.url"
+            raise InputError(f"{where}: {exc}") from None
     timeout = args.timeout if args.timeout is not None else profile.probe.timeout
     if not 0 < timeout <= 300:
         raise InputError(f"--timeout {timeout:g}: must be more than 0 and at most 300 seconds")
@@ -128,6 +142,8 @@ def settings_from_args(args: argparse.Namespace) -> ProbeSettings:
         resolvers=tuple(resolvers),
         connect=connect,
         trust=trust,
+        router_discovery=bool(args.router_discovery),
+        proxy=proxy,
     )
 
 

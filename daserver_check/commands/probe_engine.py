@@ -11,16 +11,25 @@ import dataclasses
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from cryptography import x509
 from OpenSSL import SSL
 
 from daserver_check.certs.analysis import CertPolicy, analyse_chain
 from daserver_check.certs.trust import TrustStore
+from daserver_check.checks.addresses import (
+    entry_point_summary,
+    entry_points_finding,
+    entry_points_skipped,
+)
 from daserver_check.checks.common import skipped, skipped_stages
 from daserver_check.checks.dns import dns_findings, dns_skipped
 from daserver_check.checks.iphttps import iphttps_findings
+from daserver_check.checks.proxy import proxy_finding
+from daserver_check.checks.router_discovery import prefix_finding, prefix_skipped
 from daserver_check.checks.target import target_findings, url_error
 from daserver_check.checks.tcp import tcp_finding
 from daserver_check.checks.tls import tls_findings
@@ -28,6 +37,8 @@ from daserver_check.model import Finding, TargetReport
 from daserver_check.probe import iphttps, tcp, tls
 from daserver_check.probe.deadline import Deadline
 from daserver_check.probe.dns import resolve_host
+from daserver_check.probe.proxy import ConnectResult, ProxySpec, authority, open_tunnel
+from daserver_check.probe.router_discovery import RouterDiscoveryResult
 from daserver_check.profile import Profile
 from daserver_check.target import IphttpsUrl, TargetError, parse_iphttps_url
 
@@ -42,6 +53,14 @@ class ProbeSettings:
     resolvers: tuple[str, ...]
     connect: tuple[str, int | None] | None
     trust: TrustStore
+    # Opt-in RS -> RA after the POST; the profile's iphttps.router_discovery also turns it on.
+    router_discovery: bool = False
+    # Tunnel every connection through this HTTP proxy with CONNECT.
+    proxy: ProxySpec | None = None
+
+    @property
+    def wants_router_discovery(self) -> bool:
+        return self.router_discovery or self.profile.iphttps.router_discovery
 
 
 def probe_url(url: str, settings: ProbeSettings) -> TargetReport:
@@ -60,10 +79,15 @@ def _probe_url(url: str, settings: ProbeSettings) -> TargetReport:
     addresses, dns_part = _addresses(target, settings, deadline)
     findings.extend(dns_part)
     port = settings.connect[1] if settings.connect and settings.connect[1] else target.port
+    if settings.proxy is not None:
+        findings.extend(_probe_via_proxy(target, addresses, port, settings, deadline))
+        return TargetReport(url, tuple(findings))
     if not addresses:
         findings.extend(
             skipped_stages(("tcp", "tls", "cert", "iphttps"), "no address resolved", None)
         )
+        if settings.wants_router_discovery:
+            findings.append(prefix_skipped("no address resolved", None))
         return TargetReport(url, tuple(findings))
     if len(addresses) == 1:
         per_address = [probe_address(target, addresses[0], port, settings, deadline)]
@@ -77,23 +101,49 @@ def _probe_url(url: str, settings: ProbeSettings) -> TargetReport:
             )
     for part in per_address:
         findings.extend(part)
+    if len(addresses) > 1:
+        findings.append(entry_point_summary(list(zip(addresses, per_address, strict=True))))
     return TargetReport(url, tuple(findings))
 
 
 def _addresses(
     target: IphttpsUrl, settings: ProbeSettings, deadline: Deadline
 ) -> tuple[list[str], list[Finding]]:
+    entry_points = settings.profile.deployment.entry_points
     if target.ip_literal:
+        reason = "the URL host is an IP address"
         return [settings.connect[0] if settings.connect else target.host], dns_skipped(
-            "the URL host is an IP address"
-        )
+            reason
+        ) + ([entry_points_skipped(reason)] if entry_points else [])
     if settings.connect and not settings.resolvers:
-        return [settings.connect[0]], dns_skipped("address given by --connect")
+        reason = "address given by --connect"
+        return [settings.connect[0]], dns_skipped(reason) + (
+            [entry_points_skipped(reason)] if entry_points else [])
     result = resolve_host(target.host, settings.resolvers, deadline)
     found = dns_findings(result, allow_private=settings.profile.dns.allow_private)
+    if entry_points:
+        # The public name against the deployment's entry points: the behind-edge NAT check.
+        found.append(entry_points_finding(result.addresses, entry_points) if result.addresses
+                     else entry_points_skipped("no address resolved"))
     if settings.connect:
         return [settings.connect[0]], found
     return list(result.addresses), found
+
+
+@dataclass(frozen=True)
+class _Route:
+    """How one probed address is reached: directly, or through the proxy with CONNECT."""
+
+    address: str  # the label of the findings: an IP, or the URL host through a proxy
+    port: int
+    proxy: ProxySpec | None = None
+
+    def open(self, deadline: Deadline) -> tuple[tcp.TcpResult | None, ConnectResult | None,
+                                                socket.socket | None]:
+        if self.proxy is None:
+            tcp_result, sock = tcp.connect(self.address, self.port, deadline)
+            return tcp_result, None, sock
+        return open_tunnel(self.proxy, authority(self.address, self.port), deadline)
 
 
 @dataclass
@@ -107,14 +157,14 @@ class _Handshake:
             self.sock.close()
 
 
-def _null_handshake(
-    target: IphttpsUrl, address: str, port: int, deadline: Deadline
-) -> _Handshake:
-    tcp_result, sock = tcp.connect(address, port, deadline)
+def _null_handshake(target: IphttpsUrl, route: _Route, deadline: Deadline) -> _Handshake:
+    tcp_result, connect_result, sock = route.open(deadline)
     if sock is None:
+        why = connect_result.detail if connect_result is not None else (
+            tcp_result.detail if tcp_result is not None else "no connection")
         return _Handshake(
             tls.TlsResult(tls.TlsMode.NULL_ONLY, tls.TlsOutcome.ERROR,
-                          f"second TCP connection failed: {tcp_result.detail}")
+                          f"second TCP connection failed: {why}")
         )
     result, conn = tls.handshake(sock, _sni(target), tls.TlsMode.NULL_ONLY, deadline)
     return _Handshake(result, conn, sock)
@@ -123,16 +173,53 @@ def _null_handshake(
 def probe_address(
     target: IphttpsUrl, address: str, port: int, settings: ProbeSettings, deadline: Deadline
 ) -> list[Finding]:
+    return _probe_route(target, _Route(address, port), settings, deadline)
+
+
+def _probe_route(
+    target: IphttpsUrl,
+    route: _Route,
+    settings: ProbeSettings,
+    deadline: Deadline,
+    *,
+    on_chain: Callable[[ConnectResult | None, tuple[x509.Certificate, ...]], list[Finding]]
+    | None = None,
+) -> list[Finding]:
+    """tcp (or proxy CONNECT) -> both handshakes -> cert -> POST (-> RS/RA) for one route.
+
+    `on_chain` (proxy mode) turns the first CONNECT's result and the served chain into findings;
+    it is called once, with the chain that came through (empty when none did).
+    """
     profile = settings.profile
-    tcp_result, sock = tcp.connect(address, port, deadline)
-    findings = [tcp_finding(tcp_result)]
+    address = route.address
+    wants_rd = settings.wants_router_discovery
+    tcp_result, connect_result, sock = route.open(deadline)
+    findings: list[Finding] = []
+    if route.proxy is None and tcp_result is not None:
+        findings.append(tcp_finding(tcp_result))
+    elif tcp_result is not None and tcp_result.outcome is tcp.TcpOutcome.CONNECTED:
+        findings.append(_relabel_tcp(tcp_finding(tcp_result), route))
+    else:
+        # Not reaching the proxy is the proxy's finding (proxy.connect), not the server's.
+        findings.extend(skipped(("tcp.connect",), "no connection to the proxy (see "
+                                "proxy.connect)", address))
     if sock is None:
-        findings.extend(skipped_stages(("tls", "cert", "iphttps"), "no TCP connection", address))
+        if connect_result is not None and tcp_result is not None and tcp_result.outcome is (
+            tcp.TcpOutcome.CONNECTED
+        ):
+            reason = f"the proxy did not open the tunnel ({connect_result.outcome.value})"
+        else:
+            reason = "no TCP connection"
+        findings.extend(skipped_stages(("tls", "cert", "iphttps"), reason, address))
+        if wants_rd:
+            findings.append(prefix_skipped(reason, address))
+        if on_chain is not None:
+            findings.extend(on_chain(connect_result, ()))
         return findings
 
     null_box: list[_Handshake] = []
     null_thread = threading.Thread(
-        target=lambda: null_box.append(_null_handshake(target, address, port, deadline)),
+        target=lambda: null_box.append(_null_handshake(target, route, deadline)),
         name=f"null-{address}",
         daemon=True,
     )
@@ -140,21 +227,23 @@ def probe_address(
     enc_result, enc_conn = tls.handshake(sock, _sni(target), tls.TlsMode.ENCRYPTED, deadline)
     encrypted = _Handshake(enc_result, enc_conn, sock)
     post_result: iphttps.PostResult | None = None
+    rd_result: RouterDiscoveryResult | None = None
     null = _Handshake(
         tls.TlsResult(tls.TlsMode.NULL_ONLY, tls.TlsOutcome.TIMED_OUT, "no result in time")
     )
     try:
         # POST on the encrypted connection (the Windows 7 path) and close it before waiting
         # for the null-only handshake: a server that serves one connection at a time would
-        # otherwise hold the second handshake until the deadline.
+        # otherwise hold the second handshake until the deadline. Router discovery, when
+        # asked for, runs on the same connection right after a 200, and closes it after the RA.
         if encrypted.conn is not None:
-            post_result = _post(target, encrypted, deadline)
+            post_result, rd_result = _post(target, encrypted, deadline, wants_rd)
         encrypted.close()
         null_thread.join(deadline.remaining() + 1.0)
         if null_box:
             null = null_box[0]
         if post_result is None and null.conn is not None:
-            post_result = _post(target, null, deadline)
+            post_result, rd_result = _post(target, null, deadline, wants_rd)
     finally:
         encrypted.close()
         null.close()
@@ -187,12 +276,94 @@ def probe_address(
         findings.extend(iphttps_findings(post_result, path=target.path, address=address))
     else:
         findings.extend(skipped(("iphttps.post", "iphttps.server"), "no TLS handshake", address))
+    if wants_rd:
+        if rd_result is not None:
+            findings.append(prefix_finding(rd_result, address=address))
+        else:
+            findings.append(prefix_skipped("the POST was not answered with 200", address))
+    if on_chain is not None:
+        findings.extend(on_chain(connect_result, tuple(chain)))
     return findings
 
 
-def _post(target: IphttpsUrl, hs: _Handshake, deadline: Deadline) -> iphttps.PostResult:
+def _relabel_tcp(finding: Finding, route: _Route) -> Finding:
+    """Through a proxy, tcp.connect is the connection to the proxy: say so, under the route."""
+    assert route.proxy is not None
+    return dataclasses.replace(
+        finding,
+        detail=f"to the proxy {route.proxy.label}: {finding.detail}",
+        evidence={**finding.evidence, "proxy": route.proxy.label},
+        address=route.address,
+    )
+
+
+def _post(
+    target: IphttpsUrl, hs: _Handshake, deadline: Deadline, router_discovery: bool
+) -> tuple[iphttps.PostResult, RouterDiscoveryResult | None]:
     assert hs.conn is not None and hs.sock is not None
-    return iphttps.post(hs.conn, hs.sock, target.path, target.host_header, deadline)
+    result = iphttps.post(hs.conn, hs.sock, target.path, target.host_header, deadline)
+    if not router_discovery or result.head is None or result.head.status != 200:
+        return result, None
+    from daserver_check.probe.router_discovery import solicit
+
+    rd = solicit(hs.conn, hs.sock, deadline, pending=result.head.trailing)
+    return result, rd
+
+
+def _probe_via_proxy(
+    target: IphttpsUrl,
+    addresses: list[str],
+    port: int,
+    settings: ProbeSettings,
+    deadline: Deadline,
+) -> list[Finding]:
+    """One route through the proxy: CONNECT to the --connect address, or to the URL's host
+    (the proxy resolves it, as for a Windows client). A direct handshake to a known address
+    runs alongside, to tell a TLS-intercepting proxy by the issuer it serves."""
+    assert settings.proxy is not None
+    host = settings.connect[0] if settings.connect else target.host
+    route = _Route(host, port, settings.proxy)
+    compare_to = settings.connect[0] if settings.connect else (addresses[0] if addresses else None)
+    direct_box: list[tuple[tuple[x509.Certificate, ...], str]] = []
+    direct_thread: threading.Thread | None = None
+    if compare_to is not None:
+        direct_thread = threading.Thread(
+            target=lambda: direct_box.append(_direct_chain(target, compare_to, port, deadline)),
+            name=f"direct-{compare_to}",
+            daemon=True,
+        )
+        direct_thread.start()
+    def on_chain(
+        connected: ConnectResult | None, chain: tuple[x509.Certificate, ...]
+    ) -> list[Finding]:
+        direct: tuple[x509.Certificate, ...] | None = None
+        detail = "no address to connect to directly (give --connect or --resolver)"
+        if direct_thread is not None:
+            direct_thread.join(deadline.remaining() + 0.5)
+            if direct_box:
+                direct, detail = direct_box[0]
+            else:
+                detail = "the direct handshake did not finish in time"
+        if connected is None:  # pragma: no cover (a proxy route always reports its CONNECT)
+            return skipped(("proxy.connect",), "no CONNECT was sent", host)
+        return [proxy_finding(connected, address=host, proxied_chain=chain,
+                              direct_chain=direct, direct_detail=detail)]
+
+    return _probe_route(target, route, settings, deadline, on_chain=on_chain)
+
+
+def _direct_chain(
+    target: IphttpsUrl, address: str, port: int, deadline: Deadline
+) -> tuple[tuple[x509.Certificate, ...], str]:
+    """The chain a direct (proxy-less) encrypted handshake gets, for the interception check."""
+    tcp_result, sock = tcp.connect(address, port, deadline)
+    if sock is None:
+        return (), f"direct connection to {address}: {tcp_result.detail}"
+    try:
+        result, _conn = tls.handshake(sock, _sni(target), tls.TlsMode.ENCRYPTED, deadline)
+    finally:
+        sock.close()
+    return tuple(result.peer_chain), f"direct handshake with {address}: {result.detail}"
 
 
 def _sni(target: IphttpsUrl) -> str | None:

@@ -20,10 +20,19 @@ def settings_for_profile(profile: Profile) -> ProbeSettings:
         trust = load_trust_store(resolve_relative(profile, profile.cert.ca_file) or None)
     except TrustStoreError as exc:
         raise InputError(f"profile {profile.source}: cert.ca_file: {exc}") from None
+    proxy = None
+    if profile.proxy.url:
+        from daserver_check.probe.proxy import ProxySpecError, parse_proxy_url
+
+        try:
+            proxy = parse_proxy_url(profile.proxy.url)
+        except ProxySpecError as exc:
+            raise InputError(f"profile {profile.source}: proxy.url: {exc}") from None
     return ProbeSettings(
         profile=profile,
         timeout=profile.probe.timeout,
         resolvers=profile.dns.resolvers,
         connect=None,
         trust=trust,
+        proxy=proxy,
     )

@@ -24,6 +24,9 @@ FAULTS: Mapping[str, str] = MappingProxyType(
         "disabled": "the server reads the POST and disconnects without answering",
         "hang": "TCP connections are accepted and never answered, not even the TLS handshake",
         "client-cert": "the server requests a client certificate; like Windows, no null suites then",
+        "no-ra": "after the 200 the server never answers a Router Solicitation (0x2AFC, 0x2AF9)",
+        "no-prefix": "the Router Advertisement carries no Prefix Information option (0x2AFC)",
+        "bad-prefix": "the Router Advertisement carries the cluster's /59, not a /64 (0x2AFC)",
     }
 )
 

@@ -3,8 +3,10 @@
 It imitates a Windows Server 2012 R2–2019 DirectAccess server as a client meets it: TLS 1.2 at
 most, the NULL suites first, `200 OK` with `Server: Microsoft-HTTPAPI/2.0` and no Content-Length
 to a POST on the IP-HTTPS path (MS-IPHTTPS §4.1), HTTP.sys's 404 elsewhere. `FAULTS` bends it
-into the failures the probe must recognise. It forwards nothing: after the 200 it only reads and
-discards what the client sends.
+into the failures the probe must recognise. It forwards nothing: after the 200 it splits what
+the client sends into IPv6 packets, answers a Router Solicitation with a Router Advertisement
+(a /64 of 2001:db8::/32, built by hand, RFC 4861 §4.2), discards every other packet, and drops
+the session on non-IPv6 data (MS-IPHTTPS §3.2.5.2.2).
 
 pyOpenSSL ignores socket timeouts, so every socket is non-blocking and every wait is a select()
 with a deadline that also watches a wake-up socket: stop() returns promptly whatever the
@@ -35,6 +37,15 @@ from OpenSSL import SSL
 from daserver_check.lab.dns import LabDns
 from daserver_check.lab.faults import FAULTS, NULL_REMOVING, parse_faults
 from daserver_check.lab.pki import LabFiles, LabPki, build_pki, check_lab_name
+from daserver_check.protocol.ipv6_stream import (
+    HEADER_LENGTH,
+    NEXT_HEADER_ICMPV6,
+    Ipv6FramingError,
+    Ipv6StreamSplitter,
+    build_packet,
+    icmpv6_checksum,
+    parse_header,
+)
 
 __all__ = [
     "ENCRYPTED_CIPHERS",
@@ -86,6 +97,50 @@ def cipher_list(faults: Iterable[str]) -> str:
     if fault_set & NULL_REMOVING:
         return ENCRYPTED_CIPHERS
     return HEALTHY_CIPHERS
+
+
+# The lab's router: its link-local address and the prefixes it advertises.
+ROUTER_ADDRESS = "fe80::1"
+LAB_PREFIX = "2001:db8:4a11:1::"
+CLUSTER_PREFIX = "2001:db8:4a11::"  # bad-prefix: the cluster's whole /59 instead of a node's /64
+_ICMPV6_RS = 133
+_ICMPV6_RA = 134
+
+
+def _prefix_option(prefix: str, length: int) -> bytes:
+    """Prefix Information option (RFC 4861 §4.6.2): L and A set, 30 days valid, 7 preferred."""
+    return (
+        bytes([3, 4, length, 0xC0])
+        + (30 * 86400).to_bytes(4, "big")
+        + (7 * 86400).to_bytes(4, "big")
+        + bytes(4)
+        + ipaddress.IPv6Address(prefix).packed
+    )
+
+
+def router_advertisement(faults: Iterable[str], destination: str = "ff02::1") -> bytes:
+    """The lab's RA: hop limit 255 from fe80::1, router lifetime 1800 s, an MTU option of 1280,
+    and a /64 Prefix Information option (none under no-prefix, the /59 under bad-prefix)."""
+    fault_set = frozenset(faults)
+    options = bytes([5, 1, 0, 0]) + (1280).to_bytes(4, "big")
+    if "bad-prefix" in fault_set:
+        options += _prefix_option(CLUSTER_PREFIX, 59)
+    elif "no-prefix" not in fault_set:
+        options += _prefix_option(LAB_PREFIX, 64)
+    # type, code, checksum (0 for now), cur hop limit, flags, router lifetime, reachable, retrans
+    message = bytes([_ICMPV6_RA, 0, 0, 0, 64, 0]) + (1800).to_bytes(2, "big") + bytes(8) + options
+    checksum = icmpv6_checksum(ROUTER_ADDRESS, destination, message)
+    message = message[:2] + checksum.to_bytes(2, "big") + message[4:]
+    return build_packet(ROUTER_ADDRESS, destination, NEXT_HEADER_ICMPV6, message)
+
+
+def _is_router_solicitation(packet: bytes) -> bool:
+    header = parse_header(packet)
+    return (
+        header.next_header == NEXT_HEADER_ICMPV6
+        and len(packet) > HEADER_LENGTH
+        and packet[HEADER_LENGTH] == _ICMPV6_RS
+    )
 
 
 def _http_date() -> str:
@@ -462,7 +517,7 @@ class LabEndpoint:
             if "disabled" in faults:
                 return  # §3.2.4.2: a disabled server disconnects the client
             channel.sendall(conn, _ok_response("not-httpsys" not in faults), deadline)
-            self._drain(conn, channel)
+            self._tunnel(conn, channel)
             return
         channel.sendall(
             conn,
@@ -487,11 +542,25 @@ class LabEndpoint:
                 return None
             buffer += data
 
-    @staticmethod
-    def _drain(conn: Any, channel: _Channel) -> None:
+    def _tunnel(self, conn: Any, channel: _Channel) -> None:
+        """The IPv6 link after the 200, for DRAIN_SECONDS: RS -> RA (one per RS, unless no-ra),
+        every other packet discarded, the session dropped on data that is not IPv6."""
+        faults = self.config.faults
         deadline = time.monotonic() + DRAIN_SECONDS
-        while channel.recv(conn, deadline):
-            pass
+        splitter = Ipv6StreamSplitter()
+        while True:
+            data = channel.recv(conn, deadline)
+            if not data:
+                return
+            try:
+                packets = splitter.feed(data)
+            except Ipv6FramingError:
+                return  # §3.2.5.2.2: non-IPv6 data, the server drops the session
+            for packet in packets:
+                if _is_router_solicitation(packet) and "no-ra" not in faults:
+                    channel.sendall(conn, router_advertisement(faults), deadline)
+            if splitter.error is not None:
+                return
 
 
 def _parse_request_line(head: bytes) -> tuple[str, str] | None:

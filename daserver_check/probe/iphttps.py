@@ -7,6 +7,7 @@ treats us as a tunnel peer, and a probe must not linger on the corporate IPv6 li
 from __future__ import annotations
 
 import enum
+import errno
 import socket
 import time
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from OpenSSL import SSL
 
 from daserver_check.probe.deadline import Deadline
-from daserver_check.probe.tls import receive, send_all
+from daserver_check.probe.tls import error_reasons, receive, send_all
 from daserver_check.protocol.http_response import (
     HttpResponseError,
     NeedMore,
@@ -30,6 +31,7 @@ class PostOutcome(enum.StrEnum):
     RESET = "reset"
     TIMED_OUT = "timed-out"
     MALFORMED = "malformed"  # not HTTP, or beyond the size bounds
+    TLS_ERROR = "tls-error"  # the TLS stream itself broke (cleartext or corrupt records)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +75,29 @@ def post(
     except HttpResponseError as exc:
         return result(PostOutcome.MALFORMED, f"the answer is not a valid HTTP response: {exc}")
     except SSL.SysCallError as exc:
-        if exc.args and exc.args[0] == -1:
+        code = exc.args[0] if exc.args else -1
+        if code == -1:
             return result(PostOutcome.CLOSED, "the server closed the connection without "
                           "answering the POST")
-        return result(PostOutcome.RESET, f"the connection broke during the POST: {exc}")
-    except (SSL.Error, OSError) as exc:
-        return result(PostOutcome.RESET, f"the connection broke during the POST: {exc}")
+        if code in (errno.ECONNRESET, errno.EPIPE, 10054):  # 10054 = WSAECONNRESET
+            return result(PostOutcome.RESET, "the server reset the connection during the POST")
+        return result(PostOutcome.RESET, f"the connection broke during the POST: {_text(exc)}")
+    except SSL.ZeroReturnError:
+        return result(PostOutcome.CLOSED, "the server closed the connection without "
+                      "answering the POST")
+    except SSL.Error as exc:
+        reasons = "; ".join(error_reasons(exc)) or str(exc)
+        return result(
+            PostOutcome.TLS_ERROR,
+            f"the server's TLS stream broke after the handshake ({reasons}): what came back is "
+            "not valid TLS (a device answering in cleartext, or corrupting records)",
+        )
+    except OSError as exc:
+        return result(PostOutcome.RESET, f"the connection broke during the POST: {_text(exc)}")
+
+
+def _text(exc: BaseException) -> str:
+    if isinstance(exc, SSL.SysCallError) and len(exc.args) == 2:
+        code, message = exc.args
+        return f"{message} (errno {code})"
+    return str(exc) or type(exc).__name__

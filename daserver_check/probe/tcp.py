@@ -11,7 +11,7 @@ import enum
 import errno
 import ipaddress
 import os
-import select
+import selectors
 import socket
 import time
 from collections.abc import Callable
@@ -72,8 +72,7 @@ def connect(address: str, port: int, deadline: Deadline) -> tuple[TcpResult, soc
             return _classify(err, done), None
         if err != 0:
             remaining = deadline.remaining()
-            _, writable, _ = select.select([], [sock], [sock], remaining)
-            if not writable:
+            if not wait_ready(sock, write=True, timeout=remaining):
                 sock.close()
                 return done(
                     TcpOutcome.TIMED_OUT,
@@ -88,6 +87,19 @@ def connect(address: str, port: int, deadline: Deadline) -> tuple[TcpResult, soc
         sock.close()
         return _classify(exc.errno or 0, done, str(exc)), None
     return done(TcpOutcome.CONNECTED, f"connected to {_join(address, port)}"), sock
+
+
+def wait_ready(sock: socket.socket, *, write: bool, timeout: float) -> bool:
+    """Wait until `sock` is writable (or readable); False when `timeout` seconds passed.
+
+    A selector, not select.select(): select() cannot watch a descriptor numbered 1024 or more
+    and raises ValueError, which a long-running exporter or a wide multi-target run reaches.
+    On Windows the selector also reports a failed connect (select's "exceptional" set) as
+    writable, so refused connections are seen at once there too.
+    """
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_WRITE if write else selectors.EVENT_READ)
+        return bool(selector.select(max(0.0, timeout)))
 
 
 def _classify(err: int, done: Callable[[TcpOutcome, str], TcpResult], text: str = "") -> TcpResult:

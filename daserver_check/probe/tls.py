@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import enum
 import errno
-import select
 import socket
 import time
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from cryptography import x509
 from OpenSSL import SSL
 
 from daserver_check.probe.deadline import Deadline
+from daserver_check.probe.tcp import wait_ready
 
 
 class TlsMode(enum.StrEnum):
@@ -38,7 +38,10 @@ class TlsOutcome(enum.StrEnum):
     RESET = "reset"
     TIMED_OUT = "timed-out"
     NOT_TLS = "not-tls"  # the peer answered with something that is not TLS
-    ERROR = "error"
+    # The peer speaks TLS, but sends what no client accepts: malformed or oversized messages,
+    # a suite or version the client did not offer, a certificate that cannot be parsed.
+    PROTOCOL_ERROR = "protocol-error"
+    ERROR = "error"  # our side could not try (socket errors other than reset/close)
 
 
 ENCRYPTED_CIPHERS = b"ALL:!aNULL:!eNULL:@SECLEVEL=0"
@@ -51,6 +54,21 @@ _NOT_TLS_MARKERS = (
     "unknown protocol",
     "http request",
     "record_layer_failure",
+)
+# OpenSSL reasons of a server that speaks TLS wrongly -> what to tell the admin. First match wins.
+_PROTOCOL_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("excessive message size",),
+     "the server sent a handshake message larger than TLS clients accept (a certificate chain "
+     "of more than 100 KB?)"),
+    (("unsupported protocol", "wrong ssl version", "version too low", "version too high"),
+     "the server chose a protocol version the client did not offer"),
+    (("cipher returned", "wrong cipher"),
+     "the server chose a cipher suite the client did not offer"),
+    (("asn1", "bad object header", "cert length mismatch", "certificate", "public key",
+      "x509"),
+     "the server's Certificate message cannot be parsed"),
+    (("signature", "wrong curve", "bad dh value", "bad ecpoint"),
+     "the server's key exchange is not signed or encoded correctly"),
 )
 
 
@@ -73,6 +91,10 @@ class TlsResult:
 def _context(mode: TlsMode) -> SSL.Context:
     ctx = SSL.Context(SSL.TLS_METHOD)
     ctx.set_verify(SSL.VERIFY_NONE)
+    # OpenSSL 3 refuses servers without RFC 5746 secure renegotiation; Schannel clients accept
+    # them by default ("compatible mode", KB 980436 — inference from the advisory's defaults),
+    # so refusing them here would predict a failure Windows clients do not have.
+    ctx.set_options(SSL.OP_LEGACY_SERVER_CONNECT)
     if mode is TlsMode.NULL_ONLY:
         ctx.set_cipher_list(NULL_CIPHERS)
         ctx.set_max_proto_version(SSL.TLS1_2_VERSION)
@@ -88,11 +110,7 @@ def wait_io(sock: socket.socket, *, write: bool, deadline: Deadline) -> bool:
     remaining = deadline.remaining()
     if remaining <= 0:
         return False
-    if write:
-        _, ready, _ = select.select([], [sock], [], remaining)
-    else:
-        ready, _, _ = select.select([sock], [], [], remaining)
-    return bool(ready)
+    return wait_ready(sock, write=write, timeout=remaining)
 
 
 def handshake(
@@ -175,7 +193,7 @@ def _syscall(exc: SSL.SysCallError) -> tuple[TlsOutcome, str]:
 
 def _ssl_error(exc: SSL.Error, mode: TlsMode) -> tuple[TlsOutcome, str]:
     reasons = _reasons(exc)
-    text = "; ".join(reasons) or str(exc)
+    text = "; ".join(dict.fromkeys(reasons)) or str(exc)  # OpenSSL repeats "nested asn1 error"
     lowered = text.lower()
     if any(marker in lowered for marker in _NOT_TLS_MARKERS):
         return TlsOutcome.NOT_TLS, f"the server did not answer with TLS ({text})"
@@ -184,16 +202,23 @@ def _ssl_error(exc: SSL.Error, mode: TlsMode) -> tuple[TlsOutcome, str]:
     if "alert" in lowered or "no shared cipher" in lowered or "no cipher" in lowered:
         what = "null-encryption suites" if mode is TlsMode.NULL_ONLY else "encrypted suites"
         return TlsOutcome.REJECTED, f"the server refused a handshake offering {what} ({text})"
-    return TlsOutcome.ERROR, f"TLS error: {text}"
+    for markers, meaning in _PROTOCOL_REASONS:
+        if any(marker in lowered for marker in markers):
+            return TlsOutcome.PROTOCOL_ERROR, f"{meaning} ({text})"
+    return TlsOutcome.PROTOCOL_ERROR, f"the server's handshake messages are malformed ({text})"
 
 
-def _reasons(exc: SSL.Error) -> list[str]:
+def error_reasons(exc: SSL.Error) -> list[str]:
+    """OpenSSL's reasons for `exc`, e.g. ["wrong version number", "record layer failure"]."""
     # pyOpenSSL packs OpenSSL's error queue as [(lib, func, reason), ...].
     out: list[str] = []
     for item in exc.args[0] if exc.args and isinstance(exc.args[0], list) else []:
         if isinstance(item, tuple) and item:
             out.append(str(item[-1]))
     return out
+
+
+_reasons = error_reasons
 
 
 def receive(
