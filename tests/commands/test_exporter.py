@@ -34,7 +34,7 @@ def profile_file(labs: tuple[LabEndpoint, LabEndpoint], tmp_path_factory: pytest
     path = tmp_path_factory.mktemp("exporter") / "lab.toml"
     path.write_text(
         "schema = 1\n[deployment]\nname = \"lab\"\n"
-        f"urls = [{json.dumps(good.url)}, {json.dumps(hang.url.replace('da.lab.test', 'da.lab.test'))}]\n"
+        f"urls = [{json.dumps(good.url)}, {json.dumps(hang.url)}]\n"
         f"[dns]\nresolvers = [{json.dumps(good.resolver)}]\nallow_private = true\n"
         f"[cert]\nca_file = {json.dumps(str(good.ca_file))}\n"
         "[probe]\ntimeout = 10.0\nconcurrency = 4\n"
@@ -92,7 +92,9 @@ def test_bad_requests(exporter: str) -> None:
     assert get(f"{exporter}/nothing")[0] == 404
 
 
-def test_hanging_target_respects_scrape_deadline(exporter: str, labs: tuple[LabEndpoint, LabEndpoint]) -> None:
+def test_hanging_target_respects_scrape_deadline(
+    exporter: str, labs: tuple[LabEndpoint, LabEndpoint]
+) -> None:
     _, hang = labs
     code, body = get(f"{exporter}/probe?target={quote(hang.url, safe='')}", timeout_header="2")
     assert code == 200
@@ -120,6 +122,6 @@ def test_cli_exporter_starts_and_stops(profile_file: Path) -> None:
         assert get(f"{base}/metrics")[0] == 200
     finally:
         proc.terminate()
-        out, err = proc.communicate(timeout=10)
+        _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert "Traceback" not in err
