@@ -59,6 +59,7 @@ def _target_lines(target: TargetReport, report: Report, color: bool) -> list[str
         lines.append("  A DirectAccess client would report: " + ", ".join(codes))
     for f in problems:
         lines.extend(_finding_lines(f, color))
+    lines.extend(_rollout_lines(target))
     passed = _ids(target.findings, Status.PASS)
     skipped = [f for f in target.findings if f.status is Status.SKIP]
     if passed:
@@ -126,4 +127,25 @@ def _finding_lines(f: Finding, color: bool) -> list[str]:
         lines.append(f"        client error: {', '.join(names)}")
     if f.remediation:
         lines.append(f"        fix: {f.remediation}")
+    return lines
+
+
+def _rollout_lines(target: TargetReport) -> list[str]:
+    """`cert`: the thumbprints and install commands of the `cert.rollout` finding, shown only
+    when nothing failed (a failing certificate must not come with instructions to install it)."""
+    rollout = next((f for f in target.findings if f.id == "cert.rollout"), None)
+    if rollout is None or target.status is Status.FAIL:
+        return []
+    evidence = rollout.evidence
+    lines = [
+        "",
+        "  Rollout",
+        f"    SHA-1 thumbprint: {evidence.get('sha1', '')}  (as netsh http show sslcert shows it)",
+        f"    SHA-256:          {evidence.get('sha256', '')}",
+    ]
+    steps = evidence.get("steps", [])
+    for step in steps if isinstance(steps, list) else []:
+        if isinstance(step, dict):
+            lines.append(f"    # {step.get('purpose', '')}")
+            lines.append(f"    {step.get('command', '')}")
     return lines

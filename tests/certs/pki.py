@@ -319,3 +319,66 @@ def with_unknown_key_algorithm(
         return fields
 
     return resign(cert, signer, edit_tbs=edit)
+
+
+# ---------------------------------------------------------------- files for `cert` (issue 3)
+
+
+def with_extensions(
+    issued: Issued, signer: PrivateKey, extra: Sequence[x509.ExtensionType]
+) -> Issued:
+    """`issued` rebuilt with `extra` extensions added (e.g. CRL distribution points), signed
+    by `signer` (the issuer's key)."""
+    cert = issued.cert
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(cert.subject)
+        .issuer_name(cert.issuer)
+        .public_key(cert.public_key())  # type: ignore[arg-type]
+        .serial_number(cert.serial_number)
+        .not_valid_before(cert.not_valid_before_utc)
+        .not_valid_after(cert.not_valid_after_utc)
+    )
+    for extension in cert.extensions:
+        builder = builder.add_extension(extension.value, extension.critical)
+    for value in extra:
+        builder = builder.add_extension(value, critical=False)
+    return Issued(builder.sign(signer, _sign_hash(signer)), issued.key)  # type: ignore[arg-type]
+
+
+def cdp(*urls: str) -> x509.CRLDistributionPoints:
+    """A CRL Distribution Points extension with one point per URL."""
+    return x509.CRLDistributionPoints(
+        [
+            x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None)
+            for url in urls
+        ]
+    )
+
+
+def make_crl(
+    issuer: Issued,
+    *,
+    revoked: Sequence[int] = (),
+    this_update: datetime | None = None,
+    next_update: datetime | None = None,
+    signer: PrivateKey | None = None,
+) -> x509.CertificateRevocationList:
+    """A CRL of `issuer` (dates default to yesterday / in a week from the real clock) listing
+    `revoked` serials; `signer` other than the issuer's key makes a bad signature."""
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.cert.subject)
+        .last_update(this_update or now - timedelta(days=1))
+        .next_update(next_update or now + timedelta(days=7))
+    )
+    for serial in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(serial)
+            .revocation_date(now - timedelta(hours=1))
+            .build()
+        )
+    key = signer or issuer.key
+    return builder.sign(key, _sign_hash(key))  # type: ignore[arg-type]
