@@ -22,7 +22,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 import pytest
-from conftest import require_tool
+from tests.conftest import require_tool
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
