@@ -22,13 +22,13 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 import pytest
-from tests.conftest import require_tool
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from daserver_check.lab.faults import FAULTS, parse_faults
 from daserver_check.lab.pki import build_pki
 from daserver_check.lab.server import LabConfig, LabEndpoint
+from tests.conftest import require_tool
 
 NULL_ONLY = "NULL-SHA256:NULL-SHA:@SECLEVEL=0"
 ENCRYPTED_ONLY = "ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA"
