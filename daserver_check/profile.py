@@ -248,21 +248,11 @@ def _validate(p: Profile, label: str) -> None:
 
 
 def _is_ip_port(text: str) -> bool:
-    import ipaddress
+    from daserver_check.hostport import HostPortError, parse_ip_port
 
-    host, port = text, ""
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        if rest and not rest.startswith(":"):
-            return False
-        port = rest[1:]
-    elif text.count(":") == 1:
-        host, port = text.split(":")
-    if port and not (port.isdigit() and 1 <= int(port) <= 65535):
-        return False
     try:
-        ipaddress.ip_address(host)
-    except ValueError:
+        parse_ip_port(text)
+    except HostPortError:
         return False
     return True
 

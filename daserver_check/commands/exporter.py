@@ -35,11 +35,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_listen(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise InputError(f"--listen {text}: expected HOST:PORT, e.g. 127.0.0.1:9798")
-    return host, int(port)
+    from daserver_check.hostport import HostPortError, parse_port, split_host_port
+
+    try:
+        host, port_text = split_host_port(text)
+        if not host or port_text is None:
+            raise HostPortError("expected HOST:PORT, e.g. 127.0.0.1:9798")
+        return host, parse_port(port_text, allow_zero=True)
+    except HostPortError as exc:
+        raise InputError(f"--listen {text}: {exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -86,18 +86,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def parse_listen(text: str) -> tuple[str, int]:
     """HOST[:PORT] or [V6][:PORT] → (ip, port); only loopback addresses are accepted."""
-    host, port_text = text, "0"
-    if text.startswith("["):
-        close = text.find("]")
-        if close < 0:
-            raise InputError(f"--listen {text}: missing ']' after the IPv6 address")
-        host, rest = text[1:close], text[close + 1 :]
-        if rest:
-            if not rest.startswith(":"):
-                raise InputError(f"--listen {text}: expected [ADDRESS]:PORT")
-            port_text = rest[1:]
-    elif text.count(":") == 1:
-        host, port_text = text.split(":")
+    from daserver_check.hostport import HostPortError, split_host_port
+
+    try:
+        host, port = split_host_port(text)
+    except HostPortError as exc:
+        raise InputError(f"--listen {text}: {exc}") from None
+    port_text = "0" if port is None else port
     if host in ("", "localhost"):
         host = "127.0.0.1"
     try:

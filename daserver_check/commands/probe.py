@@ -7,7 +7,6 @@ URL -> target -> dns -> per address: tcp -> tls (encrypted + null-only, concurre
 from __future__ import annotations
 
 import argparse
-import ipaddress
 from typing import TYPE_CHECKING
 
 from daserver_check.errors import InputError
@@ -149,27 +148,9 @@ def settings_from_args(args: argparse.Namespace) -> ProbeSettings:
 
 def parse_connect(spec: str) -> tuple[str, int | None]:
     """`IP`, `IP:PORT`, `[v6]`, `[v6]:PORT` or a bare IPv6 address."""
-    host, port_text = spec, ""
-    if spec.startswith("["):
-        end = spec.find("]")
-        if end < 0:
-            raise InputError(f"--connect {spec}: missing ']'")
-        host, rest = spec[1:end], spec[end + 1 :]
-        if rest:
-            if not rest.startswith(":"):
-                raise InputError(f"--connect {spec}: expected :PORT after ']'")
-            port_text = rest[1:]
-    elif spec.count(":") == 1:
-        host, port_text = spec.split(":")
+    from daserver_check.hostport import HostPortError, parse_ip_port
+
     try:
-        address = str(ipaddress.ip_address(host))
-    except ValueError:
-        raise InputError(
-            f"--connect {spec}: {host!r} is not an IP address (give the entry point's address)"
-        ) from None
-    port: int | None = None
-    if port_text:
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            raise InputError(f"--connect {spec}: bad port {port_text!r} (1-65535)")
-        port = int(port_text)
-    return address, port
+        return parse_ip_port(spec)
+    except HostPortError as exc:
+        raise InputError(f"--connect {spec}: {exc} (give the entry point's IP address)") from None

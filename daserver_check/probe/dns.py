@@ -29,6 +29,7 @@ import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 
+from daserver_check.hostport import HostPortError, split_host_port
 from daserver_check.probe.deadline import Deadline
 
 SYSTEM = "system"
@@ -108,27 +109,14 @@ def parse_resolver(spec: str) -> tuple[str, int]:
         raise ResolverSpecError("empty resolver address")
     if len(text) > _MAX_SPEC_LENGTH:
         raise ResolverSpecError(f"resolver address longer than {_MAX_SPEC_LENGTH} characters")
-    port = DEFAULT_PORT
-    if text.startswith("["):
-        close = text.find("]")
-        if close < 0:
-            raise ResolverSpecError(f"{text!r}: missing ']' after the IPv6 address")
-        address_text, rest = text[1:close], text[close + 1 :]
-        if rest:
-            if not rest.startswith(":"):
-                raise ResolverSpecError(f"{text!r}: unexpected {rest!r} after ']'")
-            port = _parse_port(rest[1:], text)
-        address = _parse_address(address_text)
-        if address.version != 6:
-            raise ResolverSpecError(f"{text!r}: brackets are for IPv6 addresses; write IPv4 as IP or IP:PORT")
-    elif text.count(":") == 1:
-        # One colon cannot be IPv6 (which needs at least two), so it separates IPv4 and port.
-        address_text, port_text = text.split(":")
-        address = _parse_address(address_text)
-        port = _parse_port(port_text, text)
-    else:
-        # No colon: IPv4. Several: a bare IPv6 address, whose port needs the bracket form.
-        address = _parse_address(text)
+    try:
+        address_text, port_text = split_host_port(text)
+    except HostPortError as exc:
+        raise ResolverSpecError(f"{text!r}: {exc}") from None
+    address = _parse_address(address_text)
+    if text.startswith("[") and address.version != 6:
+        raise ResolverSpecError(f"{text!r}: brackets are for IPv6 addresses; write IPv4 as IP or IP:PORT")
+    port = DEFAULT_PORT if port_text is None else _parse_port(port_text, text)
     return str(address), port
 
 
