@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench sysdeps clean e2e
+.PHONY: demo test lint bench sysdeps clean e2e fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+## make fuzz: the long fuzzing run (hypothesis with many examples; atheris when it installs)
+fuzz: $(STAMP)
+	$(BIN)/python scripts/fuzz.py

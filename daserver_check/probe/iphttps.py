@@ -10,6 +10,7 @@ import enum
 import errno
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from OpenSSL import SSL
@@ -67,8 +68,7 @@ def post(
                     f"({time.monotonic() - started:.1f} s)",
                 )
             if not chunk:
-                return result(PostOutcome.CLOSED, "the server closed the connection without "
-                              "answering the POST")
+                return _closed(parser, result)
             state = parser.feed(chunk)
             if not isinstance(state, NeedMore):
                 return result(PostOutcome.ANSWERED, f"{state.status} {state.reason}".strip(), state)
@@ -77,8 +77,7 @@ def post(
     except SSL.SysCallError as exc:
         code = exc.args[0] if exc.args else -1
         if code == -1:
-            return result(PostOutcome.CLOSED, "the server closed the connection without "
-                          "answering the POST")
+            return _closed(parser, result)
         if code in (errno.ECONNRESET, errno.EPIPE, 10054):  # 10054 = WSAECONNRESET
             return result(PostOutcome.RESET, "the server reset the connection during the POST")
         return result(PostOutcome.RESET, f"the connection broke during the POST: {_text(exc)}")
@@ -94,6 +93,20 @@ def post(
         )
     except OSError as exc:
         return result(PostOutcome.RESET, f"the connection broke during the POST: {_text(exc)}")
+
+
+def _closed(
+    parser: ResponseHeadParser, result: Callable[[PostOutcome, str], PostResult]
+) -> PostResult:
+    """The server closed: without a word (a disabled server), or in the middle of its head."""
+    partial = parser.buffered
+    if not partial:
+        return result(PostOutcome.CLOSED, "the server closed the connection without "
+                      "answering the POST")
+    first = partial.split(b"\r\n", 1)[0][:60].decode("latin-1")
+    return result(PostOutcome.MALFORMED, f"the server closed the connection in the middle of "
+                  f"its answer ({len(partial)} bytes without the blank line that ends an HTTP "
+                  f"head; it began {first!r})")
 
 
 def _text(exc: BaseException) -> str:

@@ -39,6 +39,9 @@ _UNREACHABLE_ERRNOS = {
 }
 
 
+# Pending on a connected socket when the server reset it right after accepting (WSA codes too).
+_RESET_AFTER_CONNECT = {errno.ECONNRESET, errno.ECONNABORTED, 10053, 10054}
+
 # connect_ex on a non-blocking socket: EINPROGRESS on POSIX, WSAEWOULDBLOCK (10035) on Windows.
 _IN_PROGRESS = {0, errno.EINPROGRESS, errno.EWOULDBLOCK, 10035}
 
@@ -80,6 +83,12 @@ def connect(address: str, port: int, deadline: Deadline) -> tuple[TcpResult, soc
                     "(SYNs dropped somewhere on the path)",
                 ), None
             err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err in _RESET_AFTER_CONNECT:
+                # The SYN was answered (a refused SYN gives ECONNREFUSED), then the server
+                # reset the connection before we looked: TCP works, the next stage sees the
+                # reset (a client's TLS handshake fails the same way).
+                return done(TcpOutcome.CONNECTED, f"connected to {_join(address, port)}; the "
+                            "server reset the connection at once"), sock
             if err != 0:
                 sock.close()
                 return _classify(err, done), None

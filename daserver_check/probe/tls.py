@@ -5,10 +5,16 @@
   Windows 8+ clients prefer. OpenSSL needs `@SECLEVEL=0` for null suites, and the TLS 1.2 cap,
   or it would still offer TLS 1.3 suites (REFERENCE.md §2, verified with OpenSSL 3).
 
-pyOpenSSL ignores socket timeouts, so the handshake runs on a non-blocking socket in a loop
-that waits with select() until the deadline. Certificates are never verified here: the served
-chain is returned as data and analysed by `daserver_check.certs` — a probe must report the
-facts of an expired or untrusted certificate, not stop at it (blackbox_exporter #1119).
+pyOpenSSL ignores socket timeouts, and an OpenSSL bound to a socket keeps reading inside one
+call for as long as the peer keeps sending (a server streaming endless handshake records would
+hold `do_handshake()` past any deadline). So OpenSSL works on memory BIOs, and this module moves
+the bytes: at most one chunk from the non-blocking socket per step, the deadline checked
+between steps. Socket errors are raised as `SSL.SysCallError`, as a socket-bound connection
+would raise them, so callers see one kind of error.
+
+Certificates are never verified here: the served chain is returned as data and analysed by
+`daserver_check.certs` — a probe must report the facts of an expired or untrusted certificate,
+not stop at it (blackbox_exporter #1119).
 """
 
 from __future__ import annotations
@@ -113,10 +119,83 @@ def wait_io(sock: socket.socket, *, write: bool, deadline: Deadline) -> bool:
     return wait_ready(sock, write=write, timeout=remaining)
 
 
+class _Transport:
+    """Moves bytes between a non-blocking socket and a memory-BIO `SSL.Connection`."""
+
+    # One read per step: about one TLS record, so the deadline is looked at between records.
+    CHUNK = 16 * 1024 + 512
+
+    def __init__(self, conn: SSL.Connection, sock: socket.socket) -> None:
+        self.conn = conn
+        self.sock = sock
+        self.received = 0
+
+    def flush(self, deadline: Deadline) -> bool:
+        """Send what OpenSSL wrote; False when the deadline passed first."""
+        while True:
+            try:
+                data: bytes = self.conn.bio_read(65536)
+            except SSL.WantReadError:
+                return True
+            view = memoryview(data)
+            while view:
+                try:
+                    view = view[self.sock.send(view) :]
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except OSError as exc:
+                    raise _syscall_error(exc) from exc
+                if view and not wait_io(self.sock, write=True, deadline=deadline):
+                    return False
+
+    def fill(self, deadline: Deadline) -> bool:
+        """Give OpenSSL the next chunk from the socket; False when the deadline passed first.
+
+        The peer's close without close_notify raises SysCallError(-1, "Unexpected EOF").
+        """
+        if not wait_io(self.sock, write=False, deadline=deadline):
+            return False
+        try:
+            data = self.sock.recv(self.CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError as exc:
+            raise _syscall_error(exc) from exc
+        if not data:
+            raise SSL.SysCallError(-1, "Unexpected EOF")
+        self.received += len(data)
+        self.conn.bio_write(data)
+        return True
+
+    def step(self, deadline: Deadline) -> bool:
+        """OpenSSL wants to read: send its output, then feed it input."""
+        return self.flush(deadline) and self.fill(deadline)
+
+    def flush_quietly(self) -> None:
+        """Best effort, no waiting: e.g. the alert OpenSSL wrote before giving up."""
+        try:
+            data = self.conn.bio_read(65536)
+            self.sock.send(data)
+        except (SSL.Error, OSError):
+            pass
+
+
+def _syscall_error(exc: OSError) -> SSL.SysCallError:
+    code = exc.errno if exc.errno is not None else -1
+    return SSL.SysCallError(code, errno.errorcode.get(code, str(exc)))
+
+
+class TlsConnection(SSL.Connection):  # type: ignore[misc]
+    """A client connection on memory BIOs; use `receive`/`send_all` with its socket."""
+
+    transport: _Transport
+
+
 def handshake(
     sock: socket.socket, server_name: str | None, mode: TlsMode, deadline: Deadline
-) -> tuple[TlsResult, SSL.Connection | None]:
-    """Run one client handshake; on success the caller owns the returned connection."""
+) -> tuple[TlsResult, TlsConnection | None]:
+    """Run one client handshake; on success the caller owns the returned connection (and
+    still the socket, which it closes)."""
     started = time.monotonic()
     requested = False
 
@@ -135,7 +214,8 @@ def handshake(
 
     ctx = _context(mode)
     ctx.set_info_callback(on_info)
-    conn = SSL.Connection(ctx, sock)
+    conn = TlsConnection(ctx, None)
+    transport = conn.transport = _Transport(conn, sock)
     if server_name:
         conn.set_tlsext_host_name(server_name.encode("ascii"))
     conn.set_connect_state()
@@ -143,25 +223,29 @@ def handshake(
         while True:
             try:
                 conn.do_handshake()
-                break
-            except SSL.WantReadError:
-                if not wait_io(sock, write=False, deadline=deadline):
-                    return result(TlsOutcome.TIMED_OUT, _timeout_detail(conn, started)), None
-            except SSL.WantWriteError:
-                if not wait_io(sock, write=True, deadline=deadline):
-                    return result(TlsOutcome.TIMED_OUT, _timeout_detail(conn, started)), None
+            except (SSL.WantReadError, SSL.WantWriteError):
+                if not transport.step(deadline):
+                    return result(TlsOutcome.TIMED_OUT,
+                                  _timeout_detail(conn, started, transport.received)), None
+                continue
+            if not transport.flush(deadline):  # our last flight (Finished)
+                return result(TlsOutcome.TIMED_OUT,
+                              _timeout_detail(conn, started, transport.received)), None
+            break
     except SSL.ZeroReturnError:
         return result(TlsOutcome.CLOSED, "the server closed the connection during the handshake"), None
     except SSL.SysCallError as exc:
         return result(*_syscall(exc)), None
     except SSL.Error as exc:
+        transport.flush_quietly()  # the alert, as a real client sends it
         return result(*_ssl_error(exc, mode)), None
     except OSError as exc:
         return result(TlsOutcome.ERROR, f"socket error: {exc}"), None
-    chain = tuple(conn.get_peer_cert_chain(as_cryptography=True) or ())
-    if not chain:
-        leaf = conn.get_peer_certificate(as_cryptography=True)
-        chain = (leaf,) if leaf is not None else ()
+    try:
+        chain = _peer_chain(conn)
+    except _UnreadableCertificate as exc:
+        transport.flush_quietly()
+        return result(TlsOutcome.PROTOCOL_ERROR, str(exc)), None
     cipher = conn.get_cipher_name()
     protocol = conn.get_protocol_version_name()
     return (
@@ -176,15 +260,51 @@ def handshake(
     )
 
 
-def _timeout_detail(conn: SSL.Connection, started: float) -> str:
+class _UnreadableCertificate(Exception):
+    pass
+
+
+def _peer_chain(conn: SSL.Connection) -> tuple[x509.Certificate, ...]:
+    """The served chain as `cryptography` certificates.
+
+    OpenSSL hands over certificates that cryptography refuses (an X.509 version other than
+    v1-v3, for one): such a certificate is a server fault a client meets too, not a bug of
+    ours, so it ends the handshake with a protocol error naming it.
+    """
+    served = conn.get_peer_cert_chain() or []
+    if not served:
+        leaf = conn.get_peer_certificate()
+        served = [leaf] if leaf is not None else []
+    chain: list[x509.Certificate] = []
+    for position, cert in enumerate(served):
+        try:
+            chain.append(cert.to_cryptography())
+        except Exception as exc:
+            what = "leaf certificate" if position == 0 else f"certificate #{position + 1}"
+            raise _UnreadableCertificate(
+                f"the server's {what} cannot be parsed ({type(exc).__name__}: {exc}): clients "
+                "reject it too"
+            ) from exc
+    return tuple(chain)
+
+
+def _timeout_detail(conn: SSL.Connection, started: float, received: int) -> str:
     waited = time.monotonic() - started
     state = conn.get_state_string().decode("ascii", "replace")
-    return f"no complete handshake within {waited:.1f} s (stopped at: {state})"
+    if received == 0:
+        heard = "the server sent nothing"
+    else:
+        heard = f"the server sent only {received} byte{'s' if received != 1 else ''}"
+    return f"no complete handshake within {waited:.1f} s ({heard}; stopped at: {state})"
+
+
+# EPIPE/ECONNABORTED: our write met a connection the server had already reset.
+_RESET_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, 10053, 10054}  # WSA codes
 
 
 def _syscall(exc: SSL.SysCallError) -> tuple[TlsOutcome, str]:
     code = exc.args[0] if exc.args else None
-    if code in (errno.ECONNRESET, 10054):  # 10054 = WSAECONNRESET
+    if code in _RESET_ERRNOS:
         return TlsOutcome.RESET, "the server reset the connection during the handshake"
     if code == -1 or not exc.args:
         return TlsOutcome.CLOSED, "the server closed the connection during the handshake"
@@ -221,22 +341,32 @@ def error_reasons(exc: SSL.Error) -> list[str]:
 _reasons = error_reasons
 
 
+def _wait(conn: SSL.Connection, sock: socket.socket, deadline: Deadline, *, write: bool) -> bool:
+    """One step of waiting for OpenSSL: pump the BIOs of a `handshake` connection; for a
+    socket-bound connection (or a stand-in in tests), wait on the socket."""
+    transport: _Transport | None = getattr(conn, "transport", None)
+    if transport is None:
+        return wait_io(sock, write=write, deadline=deadline)
+    return transport.step(deadline)
+
+
 def receive(
     conn: SSL.Connection, sock: socket.socket, limit: int, deadline: Deadline
 ) -> bytes | None:
     """Read up to `limit` bytes; b"" on a clean close; None when the deadline passed.
 
-    Raises SSL.Error / OSError for a reset or a broken stream; callers turn them into data.
+    Raises SSL.Error for a reset or a broken stream (SysCallError(-1, ...) for a close without
+    close_notify); callers turn them into data.
     """
     while True:
         try:
             data: bytes = conn.recv(limit)
             return data
         except SSL.WantReadError:
-            if not wait_io(sock, write=False, deadline=deadline):
+            if not _wait(conn, sock, deadline, write=False):
                 return None
         except SSL.WantWriteError:
-            if not wait_io(sock, write=True, deadline=deadline):
+            if not _wait(conn, sock, deadline, write=True):
                 return None
         except SSL.ZeroReturnError:
             return b""
@@ -250,9 +380,10 @@ def send_all(conn: SSL.Connection, sock: socket.socket, data: bytes, deadline: D
             sent = conn.send(view)
             view = view[sent:]
         except SSL.WantWriteError:
-            if not wait_io(sock, write=True, deadline=deadline):
+            if not _wait(conn, sock, deadline, write=True):
                 return False
         except SSL.WantReadError:
-            if not wait_io(sock, write=False, deadline=deadline):
+            if not _wait(conn, sock, deadline, write=False):
                 return False
-    return True
+    transport: _Transport | None = getattr(conn, "transport", None)
+    return transport is None or transport.flush(deadline)

@@ -56,6 +56,11 @@ class ResponseHeadParser:
         self._max = max_head_bytes
         self._scan_from = 0
 
+    @property
+    def buffered(self) -> bytes:
+        """What was fed and not yet returned as a head (at most the head limit plus a chunk)."""
+        return bytes(self._buf)
+
     def feed(self, data: bytes) -> NeedMore | ResponseHead:
         self._buf += data
         end = self._buf.find(_TERMINATOR, self._scan_from)
