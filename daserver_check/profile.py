@@ -139,6 +139,9 @@ def _load_file(path: Path, label: str) -> Profile:
         raise ProfileError(f"profile {label}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile {label}: not valid TOML: {exc}") from None
+    except RecursionError:
+        # tomllib recurses once per nesting level; no real profile nests more than two deep.
+        raise ProfileError(f"profile {label}: nested too deeply") from None
     return parse_profile(data, label)
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.utils import CryptographyDeprecationWarning
 
@@ -154,19 +155,25 @@ def _parse_bundle_quiet(data: bytes, *, strict: bool) -> list[x509.Certificate]:
                 certs.append(x509.load_der_x509_certificate(_first_tlv(body)))
             else:
                 certs.append(x509.load_der_x509_certificate(body))
-        except ValueError as exc:
+        except _PARSE_ERRORS as exc:
             if strict:
                 raise ValueError(f"certificate #{index} cannot be parsed: {exc}") from None
+
+
+# cryptography raises these for certificates it cannot read: ValueError for bad DER,
+# InvalidVersion for a version field beyond v3, UnsupportedAlgorithm for a PKCS#7 that is not
+# signedData. All three mean "this file does not hold a usable certificate".
+_PARSE_ERRORS = (ValueError, x509.InvalidVersion, UnsupportedAlgorithm)
 
 
 def _parse_der(data: bytes) -> list[x509.Certificate]:
     try:
         return [x509.load_der_x509_certificate(data)]
-    except ValueError:
+    except _PARSE_ERRORS:
         pass
     try:
         return list(pkcs7.load_der_pkcs7_certificates(data))
-    except ValueError:
+    except _PARSE_ERRORS:
         raise ValueError("contains no PEM certificate (nor a DER certificate)") from None
 
 

@@ -36,7 +36,6 @@ from daserver_check.checks.tls import tls_findings
 from daserver_check.model import Finding, TargetReport
 from daserver_check.probe import iphttps, tcp, tls
 from daserver_check.probe.deadline import Deadline
-from daserver_check.probe.dns import resolve_host
 from daserver_check.probe.proxy import ConnectResult, ProxySpec, authority, open_tunnel
 from daserver_check.probe.router_discovery import RouterDiscoveryResult
 from daserver_check.profile import Profile
@@ -119,6 +118,8 @@ def _addresses(
         reason = "address given by --connect"
         return [settings.connect[0]], dns_skipped(reason) + (
             [entry_points_skipped(reason)] if entry_points else [])
+    from daserver_check.probe.dns import resolve_host
+
     result = resolve_host(target.host, settings.resolvers, deadline)
     found = dns_findings(result, allow_private=settings.profile.dns.allow_private)
     if entry_points:
@@ -158,6 +159,17 @@ class _Handshake:
 
 
 def _null_handshake(target: IphttpsUrl, route: _Route, deadline: Deadline) -> _Handshake:
+    """Runs in its own thread: whatever goes wrong must come back as a result, never escape."""
+    try:
+        return _null_handshake_unguarded(target, route, deadline)
+    except Exception as exc:  # a thread's exception would be lost, and print a traceback
+        return _Handshake(
+            tls.TlsResult(tls.TlsMode.NULL_ONLY, tls.TlsOutcome.ERROR,
+                          f"null-only handshake could not be completed: {type(exc).__name__}: {exc}")
+        )
+
+
+def _null_handshake_unguarded(target: IphttpsUrl, route: _Route, deadline: Deadline) -> _Handshake:
     tcp_result, connect_result, sock = route.open(deadline)
     if sock is None:
         why = connect_result.detail if connect_result is not None else (

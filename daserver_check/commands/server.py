@@ -59,7 +59,7 @@ def _thumbprint(path: str) -> str:
     try:
         cert = (x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data
                 else x509.load_der_x509_certificate(data))
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):
         raise InputError(f"--cert {path}: not a PEM or DER certificate (for a PFX, export the "
                          "certificate: openssl pkcs12 -in f.pfx -nokeys -clcerts)") from None
     return cert.fingerprint(hashes.SHA1()).hex()

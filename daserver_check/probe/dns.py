@@ -20,14 +20,15 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dns.exception
-import dns.message
-import dns.name
-import dns.nameserver
-import dns.rdatatype
-import dns.resolver
+if TYPE_CHECKING:
+    import dns.exception
+    import dns.message
+    import dns.name
+    import dns.nameserver
+    import dns.rdatatype
+    import dns.resolver
 
 from daserver_check.hostport import HostPortError, split_host_port
 from daserver_check.probe.deadline import Deadline
@@ -160,12 +161,25 @@ class _Job:
     setup_error: str  # non-empty: do not send anything, report ERROR with this text
 
 
+def _import_dnspython() -> None:
+    """dnspython costs ~60 ms to import; a probe with --connect and no --resolver never needs it,
+    nor do the result types above, so it is imported on the first resolution."""
+    global dns
+    import dns.exception
+    import dns.message
+    import dns.name
+    import dns.nameserver
+    import dns.rdatatype
+    import dns.resolver
+
+
 def resolve_host(host: str, resolvers: Sequence[str], deadline: Deadline) -> DnsResult:
     """Ask each resolver (or the system resolver when `resolvers` is empty) for A and AAAA.
 
     Never raises. A resolver spec that does not parse becomes an ERROR outcome labelled with the
     spec as given (the CLI is expected to have rejected it with `parse_resolver` already).
     """
+    _import_dnspython()
     name, name_error = _query_name(host)
     jobs = [
         _Job(label, address, rrtype, spec_error or name_error)

@@ -7,14 +7,13 @@ a proxy that refuses the CONNECT (policy, port not allowed), one that wants auth
 one that intercepts TLS (the client sees the proxy's certificate, not the server's).
 
 This module opens the tunnel and reports what the proxy said; it never sends credentials.
-All waits are select() on a non-blocking socket against the probe's deadline.
+All waits are selector waits on a non-blocking socket against the probe's deadline.
 """
 
 from __future__ import annotations
 
 import enum
 import ipaddress
-import select
 import socket
 import threading
 import time
@@ -24,6 +23,7 @@ from urllib.parse import urlsplit
 
 from daserver_check.probe import tcp
 from daserver_check.probe.deadline import Deadline
+from daserver_check.probe.tcp import wait_ready
 from daserver_check.protocol.http_response import (
     HttpResponseError,
     NeedMore,
@@ -249,8 +249,4 @@ def _wait(sock: socket.socket, *, write: bool, deadline: Deadline) -> bool:
     remaining = deadline.remaining()
     if remaining <= 0:
         return False
-    if write:
-        _, ready, _ = select.select([], [sock], [], remaining)
-    else:
-        ready, _, _ = select.select([sock], [], [], remaining)
-    return bool(ready)
+    return wait_ready(sock, write=write, timeout=remaining)

@@ -167,8 +167,17 @@ def check_router_advertisement(packet: bytes) -> str | None:
             return f"option type {message[pos]} has length 0"
         if pos + length > len(message):
             return f"option type {message[pos]} runs past the end of the packet"
+        if message[pos] == _OPT_PREFIX_INFORMATION:
+            # RFC 4861 §4.6.2: Length 4 (32 bytes), Prefix Length 0-128.
+            if length != 32:
+                return f"Prefix Information option of {length} bytes, not 32"
+            if message[pos + 2] > 128:
+                return f"Prefix Information with prefix length {message[pos + 2]} (above 128)"
         pos += length
     return None
+
+
+_OPT_PREFIX_INFORMATION = 3
 
 
 def dissect_router_advertisement(packet: bytes) -> RouterAdvertisement:

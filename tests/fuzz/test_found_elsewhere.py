@@ -1,5 +1,5 @@
-"""What the fuzzers found in modules outside this suite's remit, kept as strict xfails: each
-turns into a failure ("XPASS") the day it is fixed, so the fix is noticed and the xfail goes.
+"""What the fuzzers found in modules outside the fuzz suite's first remit, fixed since, and
+kept as regression tests:
 
 - certs/trust.py (--ca-file) and commands/server.py (--cert) catch ValueError around
   `x509.load_*_certificate`, but cryptography raises `x509.InvalidVersion` (not a ValueError)
@@ -43,7 +43,7 @@ def version_4_ca(tmp_path: Path, pem: bool) -> Path:
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="certs/trust.py lets x509.InvalidVersion escape")
+
 @pytest.mark.parametrize("pem", [True, False], ids=["pem", "der"])
 def test_ca_file_with_an_invalid_version_is_one_input_error(
     tmp_path: Path, pem: bool, capsys: pytest.CaptureFixture[str], unused_tcp_port: int
@@ -54,7 +54,7 @@ def test_ca_file_with_an_invalid_version_is_one_input_error(
     assert "internal error" not in capsys.readouterr().err
 
 
-@pytest.mark.xfail(strict=True, reason="certs/trust.py lets UnsupportedAlgorithm escape")
+
 def test_ca_file_with_an_odd_pkcs7_is_one_input_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], unused_tcp_port: int
 ) -> None:
@@ -69,7 +69,7 @@ def test_ca_file_with_an_odd_pkcs7_is_one_input_error(
     assert "internal error" not in capsys.readouterr().err
 
 
-@pytest.mark.xfail(strict=True, reason="commands/server.py lets x509.InvalidVersion escape")
+
 def test_server_cert_with_an_invalid_version_is_one_input_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -86,7 +86,7 @@ _RA_PREFIX_255 = bytes.fromhex(
 )
 
 
-@pytest.mark.xfail(strict=True, reason="router_discovery accepts prefix length > 128")
+
 def test_router_advertisement_prefix_length_above_128_is_discarded() -> None:
     zeroed = _RA_PREFIX_255[:2] + b"\x00\x00" + _RA_PREFIX_255[4:]
     checksum = icmpv6_checksum("fe80::1", "fe80::2", zeroed)
@@ -97,7 +97,7 @@ def test_router_advertisement_prefix_length_above_128_is_discarded() -> None:
         assert all(0 <= prefix.length <= 128 for prefix in ra.prefixes), ra.prefixes
 
 
-@pytest.mark.xfail(strict=True, reason="profile.py lets RecursionError escape")
+
 def test_deeply_nested_profile_is_one_profile_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], unused_tcp_port: int
 ) -> None:
