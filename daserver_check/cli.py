@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -139,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
+    if not debug:
+        # Library warnings (cryptography on odd certificate names, deprecations) are noise to
+        # an admin: what matters about a certificate is reported as a finding.
+        warnings.simplefilter("ignore")
     if args.command is None:
         parser.print_help(sys.stderr)
         return ExitCode.UNKNOWN
