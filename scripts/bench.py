@@ -453,12 +453,11 @@ after another, testssl.sh estimated from one run (its mass mode would take that 
 
 - **Against `openssl s_client`, per run** (the floor: one handshake, in C): the probe work
   itself is small — {extra_short} — so nearly all of a CLI run is the Python interpreter
-  starting and importing cryptography, pyOpenSSL, dnspython and the package
-  (`python -X importtime` puts dnspython, imported even when `--connect` skips DNS, and
-  `cryptography.x509` first). On top, a probe does twice the floor's work and more: two
+  starting and importing cryptography and pyOpenSSL (`python -X importtime` puts
+  `cryptography.x509` first; dnspython is imported only when DNS runs, so this `--connect`
+  probe does not pay for it). On top, a probe does twice the floor's work and more: two
   handshakes (encrypted and null-only, on two connections), the IP-HTTPS POST and the
-  certificate analysis. Importing dnspython only when DNS runs would save some 60 ms of a
-  `--connect` probe here.
+  certificate analysis.
 - **Cold start** (`--version`): openssl and the shell-script tools start in milliseconds; we
   pay for the interpreter and argparse before printing anything.
 - **Memory:** a Python process with cryptography and pyOpenSSL loaded peaks around 40 MB;
