@@ -24,9 +24,7 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
 import re
-import stat
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +42,7 @@ from cryptography.hazmat.primitives.serialization import (
 from cryptography.utils import CryptographyDeprecationWarning
 
 from daserver_check.certs.x509util import ExtensionError, der, read_extension
+from daserver_check.files import FileReadError, read_bounded
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_PEM_BLOCKS = 1000
@@ -124,22 +123,10 @@ def read_input(path: str, label: str | None = None) -> bytes:
     """The bytes of `path`, bounded; CertLoadError for a missing, empty, huge file or a folder."""
     prefix = label or path
     try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise CertLoadError(f"{prefix}: no such file") from None
-    except OSError as exc:
-        raise CertLoadError(f"{prefix}: cannot be read: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise CertLoadError(f"{prefix}: is a directory, not a certificate file")
-    if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
-        raise CertLoadError(f"{prefix}: larger than 10 MB, not a certificate file")
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)  # bounded even for pipes and devices
-    except OSError as exc:
-        raise CertLoadError(f"{prefix}: cannot be read: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise CertLoadError(f"{prefix}: larger than 10 MB, not a certificate file")
+        data = read_bounded(path, limit=MAX_FILE_BYTES)
+    except FileReadError as exc:
+        suffix = ", not a certificate file" if not str(exc).startswith(("no such", "cannot")) else ""
+        raise CertLoadError(f"{prefix}: {exc}{suffix}") from None
     return data
 
 

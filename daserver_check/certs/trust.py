@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.utils import CryptographyDeprecationWarning
 
 from daserver_check.certs.x509util import der
+from daserver_check.files import FileReadError, read_bounded
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 # OpenSSL's capath lookup uses only `<subject hash>.<n>` names (`.r<n>` are CRLs), so reading
@@ -63,22 +64,12 @@ def load_trust_store(ca_file: str | None) -> TrustStore:
 def _read_bounded(path: str) -> bytes:
     prefix = f"--ca-file {path}"
     try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise TrustStoreError(f"{prefix}: no such file") from None
-    except OSError as exc:
-        raise TrustStoreError(f"{prefix}: cannot be read: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise TrustStoreError(f"{prefix}: is a directory, not a file") from None
-    if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
-        raise TrustStoreError(f"{prefix}: larger than 10 MB, refused")
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)  # bounded even for pipes and devices
-    except OSError as exc:
-        raise TrustStoreError(f"{prefix}: cannot be read: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise TrustStoreError(f"{prefix}: larger than 10 MB, refused")
+        data = read_bounded(path, limit=MAX_FILE_BYTES)
+    except FileReadError as exc:
+        suffix = {"is a directory": ", not a file"}.get(str(exc), "")
+        if str(exc).startswith("larger than"):
+            suffix = ", refused"
+        raise TrustStoreError(f"{prefix}: {exc}{suffix}") from None
     if not data.strip():
         raise TrustStoreError(f"{prefix}: is empty")
     return data

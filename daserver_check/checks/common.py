@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from daserver_check.certs.analysis import CERT_FINDING_IDS
 from daserver_check.model import Finding, Status
 
 # Titles for skip findings, so a skipped check still says what it would have looked at.
@@ -31,17 +32,7 @@ TITLES: dict[str, str] = {
 STAGE_IDS: dict[str, tuple[str, ...]] = {
     "tcp": ("tcp.connect",),
     "tls": ("tls.handshake", "tls.null-cipher", "tls.client-cert", "tls.protocol"),
-    "cert": (
-        "cert.subject-name",
-        "cert.subject-extra",
-        "cert.san",
-        "cert.eku",
-        "cert.validity",
-        "cert.trust",
-        "cert.chain",
-        "cert.key",
-        "cert.signature",
-    ),
+    "cert": CERT_FINDING_IDS,
     "iphttps": ("iphttps.post", "iphttps.server"),
 }
 
