@@ -14,6 +14,7 @@ terminal, never from argv (DESIGN.md CLI contract); neither it nor the key reach
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -27,8 +28,10 @@ if TYPE_CHECKING:
 
     from cryptography import x509
 
+    from daserver_check.certs.analysis import CertPolicy
     from daserver_check.certs.load import CertBundle
     from daserver_check.certs.trust import TrustStore
+    from daserver_check.profile import Profile
     from daserver_check.target import IphttpsUrl
 
 HELP = "validate a new IP-HTTPS certificate file (PFX, PEM, DER, P7B) before rollout"
@@ -80,6 +83,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         " the URL's host (SNI and names keep the URL's host)")
     parser.add_argument("--resolver", action="append", metavar="IP[:PORT]",
                         help="DNS server for --against and CRL host names (default: system)")
+    parser.add_argument("--profile", metavar="NAME|FILE",
+                        help="the deployment's profile: expiry thresholds, trust store, client "
+                        "OS (without Windows 7 clients an unreachable CRL is a warning: "
+                        "Windows 8+ skip the IP-HTTPS CRL check, KB 2980672), check_crl")
     parser.add_argument("--offline", action="store_true",
                         help="do not fetch CRLs (only check that distribution points exist)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
@@ -91,6 +98,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> Report:
     from datetime import UTC, datetime
 
+    from daserver_check.certs.analysis import CertPolicy
     from daserver_check.certs.load import choose_leaf
     from daserver_check.certs.private_key import check_private_key
 
@@ -103,8 +111,11 @@ def run(args: argparse.Namespace) -> Report:
     against = _parse_url(args.against, "--against") if args.against else None
     if not urls and against is not None:
         urls = [against]  # the URL compared against is the one the certificate must serve
-    resolvers = _resolvers(args.resolver or [])
-    trust = _trust(args.ca_file)
+    profile = _profile(args.profile)
+    resolvers = _resolvers(args.resolver or list(profile.dns.resolvers if profile else ()))
+    trust = _trust(args.ca_file or _profile_ca_file(profile))
+    policy = CertPolicy(profile.cert.warn_days, profile.cert.crit_days) if profile else CertPolicy()
+    offline = args.offline or (profile is not None and not profile.cert.check_crl)
 
     password = _password(args)
     bundle, password = _load(args.file, password, args.file)
@@ -114,9 +125,10 @@ def run(args: argparse.Namespace) -> Report:
     choice = choose_leaf(bundle, extra)
     now = datetime.now(UTC)
 
-    findings = _analysis(choice.chain, urls, trust, now)
+    findings = _analysis(choice.chain, urls, trust, now, policy)
     findings.append(check_private_key(choice.leaf, bundle.keys, kind=bundle.kind))
-    findings.append(_crl(choice.chain, trust, now, args.offline, timeout, resolvers))
+    crl = _crl(choice.chain, trust, now, offline, timeout, resolvers)
+    findings.append(crl if profile is None else _crl_for_clients(crl, profile))
     if against is not None:
         findings.append(_replacement(choice.chain, against, args.connect, resolvers, timeout,
                                      trust))
@@ -145,6 +157,43 @@ def _resolvers(specs: list[str]) -> tuple[str, ...]:
         except ResolverSpecError as exc:
             raise InputError(f"--resolver {spec}: {exc}") from None
     return tuple(specs)
+
+
+def _profile(spec: str | None) -> Profile | None:
+    """Only an explicit --profile changes verdicts: without one, the strictest reading holds."""
+    if spec is None:
+        return None
+    from daserver_check.profile import ProfileError, load_profile
+
+    try:
+        return load_profile(spec)
+    except ProfileError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _profile_ca_file(profile: Profile | None) -> str | None:
+    if profile is None or not profile.cert.ca_file:
+        return None
+    from daserver_check.profile import resolve_relative
+
+    return resolve_relative(profile, profile.cert.ca_file)
+
+
+def _crl_for_clients(finding: Finding, profile: Profile) -> Finding:
+    """Windows 7 clients enforce CRL checking for IP-HTTPS; Windows 8 and later turn it off
+    (KB 2980672). Without Windows 7 clients in the profile, an unreachable CRL is a warning:
+    still worth fixing, but no client fails on it. A revoked certificate stays a failure."""
+    offline_code = 0x80092013
+    if profile.deployment.has_windows7 or finding.status is not Status.FAIL:
+        return finding
+    if finding.predicts != (offline_code,):
+        return finding
+    return dataclasses.replace(
+        finding,
+        status=Status.WARN,
+        detail=f"{finding.detail} (warning only: the profile {profile.source} has no Windows 7 "
+        "clients, and Windows 8 and later do not check the IP-HTTPS CRL, KB 2980672)",
+    )
 
 
 def _trust(ca_file: str | None) -> TrustStore:
@@ -248,6 +297,7 @@ def _analysis(
     urls: list[IphttpsUrl],
     trust: TrustStore,
     now: datetime,
+    policy: CertPolicy,
 ) -> list[Finding]:
     """The probe's cert.* findings: the name checks once per URL (multisite deployments have
     one URL per entry point), the others once."""
@@ -255,14 +305,14 @@ def _analysis(
     from daserver_check.checks.common import skipped
 
     if not urls:
-        rest = [f for f in analyse_chain(chain, "", trust=trust, now=now)
+        rest = [f for f in analyse_chain(chain, "", trust=trust, now=now, policy=policy)
                 if f.id not in NAME_IDS]
         return [*skipped(NAME_IDS, "no --url given (the name checks need the IP-HTTPS URL)",
                          None), *rest]
     names: list[Finding] = []
     others: list[Finding] = []
     for index, target in enumerate(urls):
-        for finding in analyse_chain(chain, target.host, trust=trust, now=now):
+        for finding in analyse_chain(chain, target.host, trust=trust, now=now, policy=policy):
             if finding.id in NAME_IDS:
                 names.append(_with_url(finding, target.url))
             elif index == 0:

@@ -87,7 +87,7 @@ def plan(profile: Profile, *, offline: bool) -> list[Job]:
         else:
             jobs.append(_probe_job(url, settings, None))
     for path in profile.cert.files:
-        argv = ["cert", resolve_relative(profile, path)]
+        argv = ["cert", resolve_relative(profile, path), "--profile", profile.source]
         for url in profile.deployment.urls:
             argv += ["--url", url]
         if profile.cert.ca_file:

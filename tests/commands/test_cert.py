@@ -494,3 +494,37 @@ def test_against_unreachable_is_undecided(lab: LabEndpoint, files: Path,
     finding = one(report, "cert.replacement")
     assert finding["status"] == "error" and "refused" in finding["detail"]
     assert report["exit"] == 3
+
+
+# ---------------------------------------------------------------- --profile
+
+
+@pytest.mark.parametrize(
+    ("profile", "status"),
+    [(None, "fail"), ("windows7", "fail"), ("default", "warn")],
+)
+def test_missing_cdp_depends_on_windows7_clients(
+    files: Path, capsys: pytest.CaptureFixture[str], profile: str | None, status: str
+) -> None:
+    # KB 2980672: Windows 7 enforces the IP-HTTPS CRL check, Windows 8+ do not.
+    path = write_pfx(files, fresh(crl=False), name="nocdp.pfx")
+    extra = ["--profile", profile] if profile else []
+    report = cert_json(capsys, *standard(files, path, *extra))
+    crl = one(report, "cert.crl")
+    assert crl["status"] == status
+    assert crl["predicts"] == ["0x80092013"]
+
+
+def test_profile_expiry_horizon(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    soon = fresh(not_after=NOW + timedelta(days=45))
+    path = write_pfx(files, soon, name="soon.pfx")
+    relaxed = cert_json(capsys, *standard(files, path, "--offline", "--profile", "default"))
+    assert one(relaxed, "cert.validity")["status"] == "pass"
+    strict = cert_json(capsys, *standard(files, path, "--offline", "--profile", "strict"))
+    assert one(strict, "cert.validity")["status"] == "warn"  # strict warns 60 days ahead
+
+
+def test_unknown_profile_is_input_error(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cert", write_pfx(files), "--password-env", "PFX_PASSWORD",
+                 "--profile", "nosuch"]) == 3
+    assert "nosuch" in capsys.readouterr().err

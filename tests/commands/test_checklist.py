@@ -128,3 +128,29 @@ def test_bad_baseline(labs: list[tuple[LabEndpoint, tuple[str, ...]]], tmp_path:
     bad.write_text("{}")
     assert main(["checklist", "--profile", str(profile), "--baseline", str(bad)]) == 3
     assert "not a daserver-check JSON report" in capsys.readouterr().err
+
+
+def test_certificate_files_and_server_bundles(
+    labs: list[tuple[LabEndpoint, tuple[str, ...]]], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lab = labs[0][0]
+    bundle = Path(__file__).resolve().parents[1] / "fixtures" / "server" / "seed000"
+    profile = write_profile(
+        tmp_path / "all.toml", [lab.url], lab.ca_file,
+        f"[server]\nbundles = [{json.dumps(str(bundle))}]\n",
+    ).read_text().replace(
+        "check_crl = false\n",
+        f"check_crl = false\nfiles = [{json.dumps(str(lab.files.cert_file))}]\n",
+    )
+    path = tmp_path / "all2.toml"
+    path.write_text(profile)
+    code, report = run_json(capsys, "--profile", str(path))
+    assert code == 2
+    targets = {t["target"]: t for t in report["targets"]}
+    cert = targets[str(lab.files.cert_file)]
+    assert {f["id"] for f in cert["findings"]} >= {"cert.subject-name", "cert.private-key"}
+    server = targets[str(bundle)]
+    conflict = [f for f in server["findings"] if f["id"] == "server.urlacl.conflict"]
+    assert conflict and conflict[0]["status"] == "fail"
+    assert conflict[0]["predicts"] == ["0x643", "0x34"]
