@@ -359,10 +359,6 @@ def _crl(
                      timeout=timeout, resolve=_resolve_function(resolvers))
 
 
-def _join(address: str, port: int) -> str:
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
-
-
 def _replacement(
     chain: tuple[x509.Certificate, ...],
     against: IphttpsUrl,
@@ -374,40 +370,15 @@ def _replacement(
     """Fetch the chain served at `against` with the probe's TLS stage, then compare."""
     from daserver_check.certs.replacement import compare, comparison_error
     from daserver_check.commands.probe import parse_connect
-    from daserver_check.probe import tcp, tls
-    from daserver_check.probe.deadline import Deadline
-    from daserver_check.probe.dns import resolve_host
+    from daserver_check.commands.served import ServedChainError, fetch_served_chain
 
     connect = parse_connect(connect_spec) if connect_spec else None
-    deadline = Deadline(timeout)
-    port = connect[1] if connect and connect[1] else against.port
-    if connect:
-        addresses: tuple[str, ...] = (connect[0],)
-    elif against.ip_literal:
-        addresses = (against.host,)
-    else:
-        addresses = resolve_host(against.host, resolvers, deadline).addresses
-        if not addresses:
-            return comparison_error(against.url, f"{against.host} does not resolve")
-    sni = None if against.ip_literal else against.host  # RFC 6066 §3: no IP literals in SNI
-    errors: list[str] = []
-    for address in addresses[:4]:
-        # Encrypted suites first (every server offers them); a server offering only the null
-        # suites still shows its certificate to a null-only handshake.
-        for mode in (tls.TlsMode.ENCRYPTED, tls.TlsMode.NULL_ONLY):
-            tcp_result, sock = tcp.connect(address, port, deadline)
-            if sock is None:
-                errors.append(f"{_join(address, port)}: {tcp_result.detail}")
-                break
-            try:
-                result, _ = tls.handshake(sock, sni, mode, deadline)
-            finally:
-                sock.close()
-            if result.peer_chain:
-                return compare(chain, result.peer_chain, url=against.url, host=against.host,
-                               served_from=_join(address, port), trust=trust)
-            errors.append(f"{_join(address, port)} ({mode.value}): {result.detail}")
-    return comparison_error(against.url, "; ".join(errors) or "no certificate served")
+    try:
+        served = fetch_served_chain(against, connect=connect, resolvers=resolvers, timeout=timeout)
+    except ServedChainError as exc:
+        return comparison_error(against.url, str(exc))
+    return compare(chain, served.chain, url=against.url, host=against.host,
+                   served_from=served.served_from, trust=trust)
 
 
 def rollout_finding(

@@ -98,7 +98,12 @@ def plan(profile: Profile, *, offline: bool) -> list[Job]:
     for bundle in profile.server.bundles:
         argv = ["server", resolve_relative(profile, bundle)]
         if profile.deployment.urls:
+            # The binding must hold the certificate served at the (first) URL now.
             argv += ["--url", profile.deployment.urls[0]]
+            if profile.deployment.entry_points:
+                argv += ["--connect", profile.deployment.entry_points[0]]
+            for spec in profile.dns.resolvers:
+                argv += ["--resolver", spec]
         jobs.append(_command_job(argv))
     return jobs
 

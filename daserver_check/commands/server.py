@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from daserver_check.errors import InputError
 from daserver_check.model import Report, TargetReport
 from daserver_check.server.facts import Facts
+
+if TYPE_CHECKING:
+    from daserver_check.server.checks import Options
 
 HELP = "check a DirectAccess server's HTTP.sys, IPv6 and IP-HTTPS policy setup from its exports"
 DESCRIPTION = """\
@@ -40,7 +44,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "binding must serve it (compared by SHA-1 thumbprint)")
     parser.add_argument("--url", metavar="URL",
                         help="the IP-HTTPS URL, when the bundle has no interface output (sets "
-                        "the port and name the binding checks use)")
+                        "the port and name the binding checks use); without --cert, the "
+                        "certificate served there is what the binding must hold")
+    parser.add_argument("--connect", metavar="HOST[:PORT]",
+                        help="with --url: fetch the served certificate from this address "
+                        "(one node of a cluster) instead of the URL's resolved addresses")
+    parser.add_argument("--resolver", action="append", metavar="IP[:PORT]",
+                        help="with --url: resolve the URL's host with this DNS server")
+    parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="deadline for fetching the served certificate (default 10)")
     parser.add_argument("--live", action="store_true",
                         help="read the running system (Windows only, run as administrator)")
     add_output_options(parser)
@@ -85,9 +97,48 @@ def run(args: argparse.Namespace) -> Report | int:
             raise InputError(f"--url {args.url}: an IP-HTTPS URL starts with https://")
         facts.server_urls.append(args.url)
     opts = Options()
+    if args.connect and not args.url:
+        raise InputError("--connect applies to --url only")
     if args.cert:
         opts = Options(cert_thumbprint=_thumbprint(args.cert), cert_label=f"--cert {args.cert}")
+    elif args.url:
+        opts = _served_options(args.url, args.connect, args.resolver or [], args.timeout)
     return Report("server", (TargetReport(target, tuple(run_checks(facts, opts))),))
+
+
+def _served_options(
+    url: str, connect_spec: str | None, resolvers: list[str], timeout: float
+) -> Options:
+    """The certificate served at --url now: the 0.0.0.0:443 binding should hold exactly it."""
+    from cryptography.hazmat.primitives import hashes
+
+    from daserver_check.commands.probe import parse_connect
+    from daserver_check.commands.served import ServedChainError, fetch_served_chain
+    from daserver_check.server.checks import Options
+    from daserver_check.target import TargetError, parse_iphttps_url
+
+    if not 0 < timeout <= 300:
+        raise InputError(f"--timeout {timeout:g}: must be more than 0 and at most 300 seconds")
+    try:
+        target = parse_iphttps_url(url)
+    except TargetError as exc:
+        raise InputError(f"--url {url}: {exc}") from None
+    connect = parse_connect(connect_spec) if connect_spec else None
+    from daserver_check.probe.dns import ResolverSpecError, parse_resolver
+
+    for spec in resolvers:
+        try:
+            parse_resolver(spec)
+        except ResolverSpecError as exc:
+            raise InputError(f"--resolver {spec}: {exc}") from None
+    try:
+        served = fetch_served_chain(target, connect=connect, resolvers=resolvers, timeout=timeout)
+    except ServedChainError as exc:
+        raise InputError(f"--url {url}: cannot fetch the served certificate: {exc} "
+                         "(give the certificate with --cert instead)") from None
+    thumbprint = served.chain[0].fingerprint(hashes.SHA1()).hex()
+    return Options(cert_thumbprint=thumbprint,
+                   cert_label=f"the certificate served at {url} ({served.served_from})")
 
 
 def _live() -> Facts:  # pragma: no cover - Windows only

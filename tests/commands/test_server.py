@@ -99,3 +99,29 @@ def test_nothing_recognisable_exits_3(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_live_elsewhere_says_why(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["server", "--live"]) == 3
     assert "only on Windows" in capsys.readouterr().err
+
+
+def test_binding_compared_with_the_certificate_served_at_url(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--url without --cert: the 0.0.0.0:443 binding must hold what the server serves now.
+    The seed000 bundle's binding holds another certificate than the lab serves."""
+    from daserver_check.lab.server import LabConfig, LabEndpoint
+
+    with LabEndpoint(LabConfig()) as lab:
+        code = main(["server", str(SEED), "--url", lab.url, "--connect", "127.0.0.1",
+                     "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    binding = [f for f in report["targets"][0]["findings"] if f["id"] == "server.sslcert.binding"]
+    assert binding and binding[0]["status"] == "fail"
+    assert "served at" in json.dumps(binding[0])
+    assert code == 2
+
+
+def test_url_that_serves_nothing_is_input_error(
+    capsys: pytest.CaptureFixture[str], unused_tcp_port: int
+) -> None:
+    code = main(["server", str(SEED), "--url", f"https://da.lab.test:{unused_tcp_port}/IPHTTPS",
+                 "--connect", "127.0.0.1", "--timeout", "2"])
+    assert code == 3
+    assert "cannot fetch the served certificate" in capsys.readouterr().err
