@@ -2,11 +2,51 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from daserver_check.model import Finding, Status
 from daserver_check.probe.tcp import TcpOutcome, TcpResult
 
 WSAETIMEDOUT = 0x274C
 WSAECONNREFUSED = 0x274D
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    status: Status
+    title: str
+    predicts: tuple[int, ...] = ()
+    remediation: str = ""  # {port} is filled in
+
+
+_VERDICTS: dict[TcpOutcome, _Verdict] = {
+    TcpOutcome.REFUSED: _Verdict(
+        Status.FAIL,
+        "TCP connection refused",
+        (WSAECONNREFUSED,),
+        "Check that the DirectAccess server listens on TCP {port} (Get-RemoteAccess; netsh "
+        "http show servicestate) and that no firewall or NAT device in front of it rejects "
+        "the port.",
+    ),
+    TcpOutcome.TIMED_OUT: _Verdict(
+        Status.FAIL,
+        "TCP connection timed out",
+        (WSAETIMEDOUT,),
+        "A firewall drops TCP {port}, or the NAT/port forwarding in front of the DirectAccess "
+        "server sends it nowhere. Allow TCP {port} inbound to the server's external address; "
+        "`daserver-check trace` shows where the SYNs stop.",
+    ),
+    TcpOutcome.UNREACHABLE: _Verdict(
+        Status.FAIL,
+        "Address unreachable",
+        # A client gives up the same way as on a timeout (inference: Windows reports the
+        # ICMP-unreachable case as a failed connect, which IP-HTTPS surfaces as 0x274C).
+        (WSAETIMEDOUT,),
+        "A router or firewall answers that the address cannot be reached: check routing and "
+        "firewall rules towards the server's external address.",
+    ),
+    TcpOutcome.ERROR: _Verdict(Status.ERROR, "TCP connection could not be tried"),
+}
 
 
 def tcp_finding(result: TcpResult) -> Finding:
@@ -25,52 +65,14 @@ def tcp_finding(result: TcpResult) -> Finding:
             evidence=evidence,
             address=result.address,
         )
-    if result.outcome is TcpOutcome.REFUSED:
-        return Finding(
-            id="tcp.connect",
-            status=Status.FAIL,
-            title="TCP connection refused",
-            detail=f"{where}: {result.detail}",
-            predicts=(WSAECONNREFUSED,),
-            remediation=f"Check that the DirectAccess server listens on TCP {result.port} "
-            "(Get-RemoteAccess; netsh http show servicestate) and that no firewall or NAT "
-            "device in front of it rejects the port.",
-            evidence=evidence,
-            address=result.address,
-        )
-    if result.outcome is TcpOutcome.TIMED_OUT:
-        return Finding(
-            id="tcp.connect",
-            status=Status.FAIL,
-            title="TCP connection timed out",
-            detail=f"{where}: {result.detail}",
-            predicts=(WSAETIMEDOUT,),
-            remediation=f"A firewall drops TCP {result.port}, or the NAT/port forwarding in "
-            "front of the DirectAccess server sends it nowhere. Allow TCP "
-            f"{result.port} inbound to the server's external address; "
-            "`daserver-check trace` shows where the SYNs stop.",
-            evidence=evidence,
-            address=result.address,
-        )
-    if result.outcome is TcpOutcome.UNREACHABLE:
-        return Finding(
-            id="tcp.connect",
-            status=Status.FAIL,
-            title="Address unreachable",
-            detail=f"{where}: {result.detail}",
-            # A client gives up the same way as on a timeout (inference: Windows reports the
-            # ICMP-unreachable case as a failed connect, which IP-HTTPS surfaces as 0x274C).
-            predicts=(WSAETIMEDOUT,),
-            remediation="A router or firewall answers that the address cannot be reached: "
-            "check routing and firewall rules towards the server's external address.",
-            evidence=evidence,
-            address=result.address,
-        )
+    verdict = _VERDICTS[result.outcome]
     return Finding(
         id="tcp.connect",
-        status=Status.ERROR,
-        title="TCP connection could not be tried",
+        status=verdict.status,
+        title=verdict.title,
         detail=f"{where}: {result.detail}",
+        predicts=verdict.predicts,
+        remediation=verdict.remediation.format(port=result.port),
         evidence=evidence,
         address=result.address,
     )

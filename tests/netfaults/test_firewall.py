@@ -9,14 +9,13 @@ The probe runs inside the namespace (its own loopback), with --connect, so no pa
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import require_root, require_tool
+from tests.netfaults.netns import namespace
 
 PORT = 443
 URL = f"https://da.lab.test:{PORT}/IPHTTPS"
@@ -24,21 +23,8 @@ URL = f"https://da.lab.test:{PORT}/IPHTTPS"
 
 @pytest.fixture
 def netns() -> Iterator[str]:
-    require_root()
-    ip = require_tool("ip")
-    require_tool("nft")
-    name = f"dacheck-{os.getpid()}"
-    created = subprocess.run([ip, "netns", "add", name], capture_output=True, text=True)
-    if created.returncode != 0:
-        message = f"cannot create a network namespace: {created.stderr.strip()}"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    try:
-        subprocess.run([ip, "-n", name, "link", "set", "lo", "up"], check=True)
+    with namespace("fw") as name:
         yield name
-    finally:
-        subprocess.run([ip, "netns", "del", name], check=False)
 
 
 def nft(ns: str, rule: str) -> None:

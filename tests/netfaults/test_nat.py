@@ -32,8 +32,8 @@ from typing import Any, TypeVar
 import pytest
 
 from daserver_check.lab.server import LabConfig, LabEndpoint
-from tests.conftest import IN_CI, require_root, require_tool
 from tests.hostile import servers as hs
+from tests.netfaults.netns import namespace
 
 PUBLIC = "192.0.2.10"
 INTERNAL = "192.0.2.20"
@@ -45,29 +45,11 @@ REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 
 
-def _skip_or_fail(message: str) -> None:
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def netns() -> Iterator[str]:
-    require_root()
-    ip = require_tool("ip")
-    require_tool("nft")
-    name = f"dacheck-nat-{os.getpid()}"
-    created = subprocess.run([ip, "netns", "add", name], capture_output=True, text=True)
-    if created.returncode != 0:
-        _skip_or_fail(f"cannot create a network namespace: {created.stderr.strip()}")
-    try:
-        for command in (["link", "set", "lo", "up"],
-                        ["addr", "add", f"{PUBLIC}/32", "dev", "lo"],
-                        ["addr", "add", f"{INTERNAL}/32", "dev", "lo"]):
-            subprocess.run([ip, "-n", name, *command], check=True)
+    with namespace("nat", ["addr", "add", f"{PUBLIC}/32", "dev", "lo"],
+                   ["addr", "add", f"{INTERNAL}/32", "dev", "lo"]) as name:
         yield name
-    finally:
-        subprocess.run([ip, "netns", "del", name], check=False)
 
 
 def in_netns(ns: str, fn: Callable[[], T]) -> T:
