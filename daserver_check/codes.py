@@ -51,7 +51,7 @@ _CONNECT_CAUSES: tuple[Cause, ...] = (
     ),
     Cause(
         "The NAT device in front of the server is misconfigured (behind-edge deployment)",
-        ("tcp.connect", "tls.handshake", "iphttps.server"),
+        ("dns.entry-points", "tcp.connect", "tls.handshake", "iphttps.server"),
         _KB2980635,
     ),
     Cause(
