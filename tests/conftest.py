@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -46,3 +47,13 @@ def unused_tcp_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
     return port
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a server the test started; kill it if it ignores SIGTERM for 5 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

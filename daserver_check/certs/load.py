@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from cryptography.utils import CryptographyDeprecationWarning
 
-from daserver_check.certs.x509util import ExtensionError, der, read_extension
+from daserver_check.certs.x509util import ExtensionError, read_extension, unique_certificates
 from daserver_check.files import FileReadError, read_bounded
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -632,17 +632,6 @@ def _server_auth(cert: x509.Certificate) -> bool:
     return eku is None or x509.oid.ExtendedKeyUsageOID.SERVER_AUTH in eku
 
 
-def _unique(certs: Sequence[x509.Certificate]) -> list[x509.Certificate]:
-    seen: set[bytes] = set()
-    out: list[x509.Certificate] = []
-    for cert in certs:
-        key = der(cert)
-        if key not in seen:
-            seen.add(key)
-            out.append(cert)
-    return out
-
-
 def choose_leaf(bundle: CertBundle, extra: Sequence[x509.Certificate] = ()) -> LeafChoice:
     """The certificate to roll out, and the chain to analyse (leaf first, then the file's other
     certificates, then `extra` from --chain).
@@ -651,7 +640,7 @@ def choose_leaf(bundle: CertBundle, extra: Sequence[x509.Certificate] = ()) -> L
     a private key in the file; the end-entity certificate (not a CA, issuer of no other
     certificate in the file), preferring one valid for Server Authentication; the first.
     """
-    certs = _unique(bundle.certificates)
+    certs = unique_certificates(bundle.certificates)
     end_entities = [c for c in certs if not _is_ca(c)]
     leaf: x509.Certificate | None = None
     reason = ""
@@ -677,5 +666,5 @@ def choose_leaf(bundle: CertBundle, extra: Sequence[x509.Certificate] = ()) -> L
                 f"the first of {len(candidates)} end-entity certificates in the file"
                 " (give the others separately to check them)"
             )
-    chain = _unique([leaf, *certs, *extra])
+    chain = unique_certificates([leaf, *certs, *extra])
     return LeafChoice(leaf, tuple(chain), reason, len(end_entities))

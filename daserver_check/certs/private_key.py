@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from daserver_check.certs.load import certificate_spki, spki
-from daserver_check.certs.x509util import subject_text
+from daserver_check.certs.x509util import public_key_description, subject_text
 from daserver_check.model import Finding, Status
 
 NO_USABLE_CERT = 0x103  # ERROR_NO_MORE_ITEMS "No usable certificate found" (KB 2980635)
@@ -32,17 +32,7 @@ _PROBE_MESSAGE = b"daserver-check: proof of possession of the IP-HTTPS private k
 
 def key_description(key: PrivateKeyTypes) -> tuple[str, int]:
     """("RSA", 2048)-style type and size of a private key, without any secret part."""
-    if isinstance(key, rsa.RSAPrivateKey):
-        return "RSA", key.key_size
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        return f"ECDSA {key.curve.name}", key.key_size
-    if isinstance(key, dsa.DSAPrivateKey):
-        return "DSA", key.key_size
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return "Ed25519", 256
-    if isinstance(key, ed448.Ed448PrivateKey):
-        return "Ed448", 456
-    return type(key).__name__, 0
+    return public_key_description(key.public_key())
 
 
 def signature_check(key: PrivateKeyTypes, cert: x509.Certificate) -> str | None:

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from daserver_check.certs.chain import build_path
 from daserver_check.certs.names import (
@@ -36,6 +35,7 @@ from daserver_check.certs.x509util import (
     iso_utc,
     issuer_text,
     oid_name,
+    public_key_description,
     read_extension,
     sha1_thumbprint,
     subject_text,
@@ -90,17 +90,7 @@ def public_key_text(cert: x509.Certificate) -> tuple[str, int]:
         key = cert.public_key()
     except Exception:
         return "unknown", 0
-    if isinstance(key, rsa.RSAPublicKey):
-        return "RSA", key.key_size
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return f"ECDSA {key.curve.name}", key.key_size
-    if isinstance(key, dsa.DSAPublicKey):
-        return "DSA", key.key_size
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "Ed25519", 256
-    if isinstance(key, ed448.Ed448PublicKey):
-        return "Ed448", 456
-    return type(key).__name__, 0
+    return public_key_description(key)
 
 
 def _usages(cert: x509.Certificate) -> list[str] | None:

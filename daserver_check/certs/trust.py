@@ -16,7 +16,7 @@ import ssl
 import stat
 import sys
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -24,7 +24,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.utils import CryptographyDeprecationWarning
 
-from daserver_check.certs.x509util import der
+from daserver_check.certs.x509util import unique_certificates
 from daserver_check.files import FileReadError, read_bounded
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -58,7 +58,7 @@ def load_trust_store(ca_file: str | None) -> TrustStore:
         raise TrustStoreError(f"--ca-file {ca_file}: {exc}") from None
     if not roots:
         raise TrustStoreError(f"--ca-file {ca_file}: contains no PEM certificate")
-    return TrustStore(_unique(roots), ca_file)
+    return TrustStore(tuple(unique_certificates(roots)), ca_file)
 
 
 def _read_bounded(path: str) -> bytes:
@@ -168,17 +168,6 @@ def _parse_der(data: bytes) -> list[x509.Certificate]:
         raise ValueError("contains no PEM certificate (nor a DER certificate)") from None
 
 
-def _unique(certs: Iterable[x509.Certificate]) -> tuple[x509.Certificate, ...]:
-    seen: set[bytes] = set()
-    result: list[x509.Certificate] = []
-    for cert in certs:
-        key = der(cert)
-        if key not in seen:
-            seen.add(key)
-            result.append(cert)
-    return tuple(result)
-
-
 def _read_quietly(path: str) -> bytes | None:
     try:
         info = os.stat(path)
@@ -242,4 +231,4 @@ def _system_store() -> TrustStore:
     if paths.capath:
         certs.extend(_capath_certs(paths.capath))
     certs.extend(_windows_root_certs())
-    return TrustStore(_unique(certs), "system")
+    return TrustStore(tuple(unique_certificates(certs)), "system")

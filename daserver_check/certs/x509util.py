@@ -9,13 +9,15 @@ findings, so they are funnelled into one exception type here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 _E = TypeVar("_E", bound=x509.ExtensionType)
@@ -91,6 +93,33 @@ def sha1_thumbprint(cert: x509.Certificate) -> str:
 
 def der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(Encoding.DER)
+
+
+def unique_certificates(certs: Iterable[x509.Certificate]) -> list[x509.Certificate]:
+    """The certificates in order, each DER encoding once."""
+    seen: set[bytes] = set()
+    out: list[x509.Certificate] = []
+    for cert in certs:
+        key = der(cert)
+        if key not in seen:
+            seen.add(key)
+            out.append(cert)
+    return out
+
+
+def public_key_description(key: PublicKeyTypes) -> tuple[str, int]:
+    """("RSA", 2048)-style type and size of a public key."""
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", key.key_size
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return f"ECDSA {key.curve.name}", key.key_size
+    if isinstance(key, dsa.DSAPublicKey):
+        return "DSA", key.key_size
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519", 256
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "Ed448", 456
+    return type(key).__name__, 0
 
 
 def is_self_issued(cert: x509.Certificate) -> bool:

@@ -23,6 +23,8 @@ import dns.query
 import dns.rcode
 import pytest
 
+from tests.conftest import stop_process
+
 LOOPBACK = "127.0.0.1"
 READY_WITHIN = 5.0  # seconds for dnsmasq to answer its first query
 
@@ -105,12 +107,7 @@ def run_dnsmasq(records: Sequence[str], probe_name: str = "da.lab.test") -> Iter
                 log.seek(0)
                 last_error = log.read().decode(errors="replace").strip()
             finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                stop_process(process)
         # Exited (most likely the port was taken in between) or never answered: new port.
     pytest.fail(f"dnsmasq did not start: {last_error or 'no output'}")
 

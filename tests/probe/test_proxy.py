@@ -26,7 +26,7 @@ import pytest
 from daserver_check.cli import main
 from daserver_check.lab.server import LabConfig, LabEndpoint
 from daserver_check.probe.proxy import ProxySpec, ProxySpecError, parse_proxy_url
-from tests.conftest import require_tool
+from tests.conftest import require_tool, stop_process
 
 READY_WITHIN = 10.0
 
@@ -59,12 +59,7 @@ def tinyproxy(extra: str) -> Iterator[int]:
                     return
                 last = "tinyproxy exited or never accepted"
             finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                stop_process(process)
     pytest.fail(f"tinyproxy did not start: {last}")
 
 
