@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Report, Status, TargetReport
 
 MAX_BASELINE_BYTES = 64 << 20
@@ -116,27 +117,27 @@ def comparison_target(comparison: Comparison, baseline: str) -> TargetReport:
 
     findings = (
         Finding(
-            id="baseline.worse",
+            id=FindingId.BASELINE_WORSE,
             status=Status.WARN if c.worse else Status.PASS,
             title=f"{len(c.worse)} finding(s) became worse since the baseline",
             detail="; ".join(lines(c.worse)[:10]),
             evidence={"changes": lines(c.worse)},
         ),
         Finding(
-            id="baseline.fixed",
+            id=FindingId.BASELINE_FIXED,
             status=Status.PASS,
             title=f"{len(c.fixed)} finding(s) fixed since the baseline",
             detail="; ".join(lines(c.fixed)[:10]),
             evidence={"changes": lines(c.fixed)},
         ),
         Finding(
-            id="baseline.unchanged",
+            id=FindingId.BASELINE_UNCHANGED,
             status=Status.PASS,
             title=f"{c.unchanged} finding(s) unchanged",
             evidence={"count": c.unchanged},
         ),
         Finding(
-            id="baseline.new",
+            id=FindingId.BASELINE_NEW,
             status=Status.PASS,
             title=f"{len(c.new)} finding(s) new, {len(c.gone)} gone",
             evidence={"new": lines(c.new), "gone": lines(c.gone)},

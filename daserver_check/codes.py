@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from daserver_check.findings import FindingId
 from daserver_check.model import format_code
 
 
 @dataclass(frozen=True, slots=True)
 class Cause:
     text: str
-    checks: tuple[str, ...]  # finding ids that detect this cause
+    checks: tuple[FindingId, ...]  # finding ids that detect this cause
     source: str
 
 
@@ -33,35 +34,37 @@ class ClientErrorCode:
         return format_code(self.code)
 
 
-_KB2980635 = "KB 2980635 (seed 001)"
-_KB2980660 = "KB 2980660 (seed 000)"
+_KB2980635 = "KB 2980635"
+_KB2980660 = "KB 2980660"
 
-# Seed 001 lists the same causes for 0x2AF9 and 0x2AFC.
+# KB 2980635 lists the same causes for 0x2AF9 and 0x2AFC.
 _CONNECT_CAUSES: tuple[Cause, ...] = (
-    Cause("A proxy server is blocking the connection", ("proxy.connect", "client.proxy"), _KB2980635),
+    Cause("A proxy server is blocking the connection",
+          (FindingId.PROXY_CONNECT, FindingId.CLIENT_PROXY), _KB2980635),
     Cause(
         "The IP-HTTPS server's public name cannot be resolved",
-        ("dns.resolve", "dns.nodata", "dns.private-address"),
+        (FindingId.DNS_RESOLVE, FindingId.DNS_NODATA, FindingId.DNS_PRIVATE_ADDRESS),
         _KB2980635,
     ),
     Cause(
         "A client-side or server-side firewall blocks TCP 443",
-        ("tcp.connect", "trace.path"),
+        (FindingId.TCP_CONNECT, FindingId.TRACE_PATH),
         _KB2980635,
     ),
     Cause(
         "The NAT device in front of the server is misconfigured (behind-edge deployment)",
-        ("dns.entry-points", "tcp.connect", "tls.handshake", "iphttps.server"),
+        (FindingId.DNS_ENTRY_POINTS, FindingId.TCP_CONNECT, FindingId.TLS_HANDSHAKE,
+         FindingId.IPHTTPS_SERVER),
         _KB2980635,
     ),
     Cause(
         "The server does not publish its IPv6 prefix, or IP-HTTPS is disabled on the server",
-        ("iphttps.post", "iphttps.prefix"),
+        (FindingId.IPHTTPS_POST, FindingId.IPHTTPS_PREFIX),
         _KB2980635,
     ),
     Cause(
         "Another device answers on 443 (not HTTP.sys), or no TLS handshake is possible",
-        ("tls.handshake", "iphttps.server"),
+        (FindingId.TLS_HANDSHAKE, FindingId.IPHTTPS_SERVER),
         "nmap ip-https-discover.nse; Richard Hicks",
     ),
 )
@@ -69,18 +72,18 @@ _CONNECT_CAUSES: tuple[Cause, ...] = (
 _INTERFACE_CAUSES: tuple[Cause, ...] = (
     Cause(
         "A duplicate or corrupt IP-HTTPS interface, or stale IPHTTPS/IPHTTPSProfiles policy keys",
-        ("server.iphttps.policy", "server.iphttps.state"),
+        (FindingId.SERVER_IPHTTPS_POLICY, FindingId.SERVER_IPHTTPS_STATE),
         _KB2980660,
     ),
     Cause(
         "A corrupt or conflicting HTTP.sys URL reservation on the server "
         "(BranchCache C574AC30…, SSTP sra_{BA195980…})",
-        ("server.urlacl.conflict", "server.urlacl.duplicate", "server.urlacl.acl"),
+        (FindingId.SERVER_URLACL_CONFLICT, FindingId.SERVER_URLACL_DUPLICATE, FindingId.SERVER_URLACL_ACL),
         _KB2980660,
     ),
     Cause(
         "IPv6 or the IPv6 transition adapters are disabled (DisabledComponents)",
-        ("server.ipv6.components",),
+        (FindingId.SERVER_IPV6_COMPONENTS,),
         _KB2980660,
     ),
 )
@@ -109,27 +112,27 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
             (
                 Cause(
                     "The IP-HTTPS URL does not match the certificate's Subject",
-                    ("cert.subject-name",),
+                    (FindingId.CERT_SUBJECT_NAME,),
                     _KB2980635,
                 ),
                 Cause(
                     "The Subject carries additional unwanted information",
-                    ("cert.subject-extra",),
+                    (FindingId.CERT_SUBJECT_EXTRA,),
                     _KB2980635,
                 ),
                 Cause(
                     "The Subject is right but the SAN values are wrong",
-                    ("cert.san",),
+                    (FindingId.CERT_SAN,),
                     _KB2980635,
                 ),
                 Cause(
                     "No Server Authentication EKU, or no private key bound with the certificate",
-                    ("cert.eku", "cert.private-key"),
+                    (FindingId.CERT_EKU, FindingId.CERT_PRIVATE_KEY),
                     "Plan the DirectAccess infrastructure; BPA KB 2896496",
                 ),
                 Cause(
                     "The HTTP.sys SSL binding serves another certificate",
-                    ("server.sslcert.binding", "cert.replacement"),
+                    (FindingId.SERVER_SSLCERT_BINDING, FindingId.CERT_REPLACEMENT),
                     "KB 973982 (inference: binding order)",
                 ),
             ),
@@ -150,7 +153,7 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
                 Cause(
                     "The public name is caught by the NRPT (resolved inside the corporate "
                     "namespace)",
-                    ("dns.private-address",),
+                    (FindingId.DNS_PRIVATE_ADDRESS,),
                     "KB 3056560",
                 ),
             ),
@@ -162,7 +165,7 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
             (
                 Cause(
                     "A firewall drops TCP 443, or NAT/routing sends it nowhere",
-                    ("tcp.connect", "trace.path"),
+                    (FindingId.TCP_CONNECT, FindingId.TRACE_PATH),
                     "Richard Hicks (0x2af9 post)",
                 ),
             ),
@@ -174,12 +177,12 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
             (
                 Cause(
                     "Nothing listens on the port, or a firewall rejects it",
-                    ("tcp.connect",),
+                    (FindingId.TCP_CONNECT,),
                     "winerror.h",
                 ),
                 Cause(
                     "The public name lies inside an NRPT namespace without an exemption",
-                    ("dns.private-address",),
+                    (FindingId.DNS_PRIVATE_ADDRESS,),
                     "KB 3056560, KB 3052855",
                 ),
             ),
@@ -191,7 +194,7 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
             (
                 Cause(
                     "An IP address is used as the public name",
-                    ("target.ip-literal",),
+                    (FindingId.TARGET_IP_LITERAL,),
                     "KB 2980627",
                 ),
             ),
@@ -203,7 +206,7 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
             (
                 Cause(
                     "The server (or a load balancer) requests a client certificate",
-                    ("tls.client-cert",),
+                    (FindingId.TLS_CLIENT_CERT,),
                     "Richard Hicks",
                 ),
             ),
@@ -216,7 +219,7 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
                 Cause(
                     "A load balancer/ADC in front of the server is misconfigured (client "
                     "certificate settings, no null suites)",
-                    ("tls.handshake", "tls.client-cert", "tls.null-cipher"),
+                    (FindingId.TLS_HANDSHAKE, FindingId.TLS_CLIENT_CERT, FindingId.TLS_NULL_CIPHER),
                     "Richard Hicks",
                 ),
             ),
@@ -225,7 +228,7 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
             0x800B0101,
             "CERT_E_EXPIRED",
             "A required certificate is not within its validity period.",
-            (Cause("The IP-HTTPS certificate expired", ("cert.validity",), "Richard Hicks"),),
+            (Cause("The IP-HTTPS certificate expired", (FindingId.CERT_VALIDITY,), "Richard Hicks"),),
         ),
         ClientErrorCode(
             0x800B0109,
@@ -235,7 +238,7 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
                 Cause(
                     "The chain does not lead to a root the client trusts, or intermediates "
                     "are missing",
-                    ("cert.trust", "cert.chain"),
+                    (FindingId.CERT_TRUST, FindingId.CERT_CHAIN),
                     "KB 2980667",
                 ),
             ),
@@ -248,7 +251,7 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
             (
                 Cause(
                     "The CRL distribution point is not reachable from the Internet",
-                    ("cert.crl",),
+                    (FindingId.CERT_CRL,),
                     "KB 2980672",
                 ),
             ),
@@ -257,7 +260,7 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
             0x80092010,
             "CRYPT_E_REVOKED",
             "The certificate is revoked by its issuer.",
-            (Cause("The IP-HTTPS certificate was revoked", ("cert.crl",), "winerror.h"),),
+            (Cause("The IP-HTTPS certificate was revoked", (FindingId.CERT_CRL,), "winerror.h"),),
         ),
         # Generic Windows meanings only (winerror.h); no IP-HTTPS-specific cause is documented.
         ClientErrorCode(0x2, "ERROR_FILE_NOT_FOUND", "The system cannot find the file specified.",

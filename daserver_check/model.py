@@ -6,10 +6,12 @@ A check never raises to its caller: whatever it learns, good or bad, becomes a `
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from daserver_check.findings import FindingId
 
 
 class Status(enum.StrEnum):
@@ -74,7 +76,7 @@ def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
 class Finding:
     """One verdict of one check, for one address when the check talks to one."""
 
-    id: str
+    id: FindingId
     status: Status
     title: str
     detail: str = ""
@@ -84,11 +86,13 @@ class Finding:
     address: str | None = None
 
     def __post_init__(self) -> None:
+        # A plain string id (a baseline, a test) must still name a registered finding.
+        object.__setattr__(self, "id", FindingId(self.id))
         object.__setattr__(self, "evidence", _frozen_mapping(self.evidence))
 
     @property
     def stage(self) -> str:
-        return self.id.split(".", 1)[0]
+        return self.id.stage
 
     @property
     def predicted_codes(self) -> list[str]:
@@ -124,3 +128,42 @@ class Report:
 
     def all_findings(self) -> Sequence[Finding]:
         return [f for t in self.targets for f in t.findings]
+
+
+def crashed(finding_id: FindingId, exc: BaseException, address: str | None = None) -> Finding:
+    """The finding for a check that raised: `error` (exit 3, "could not decide"), never a verdict."""
+    return Finding(
+        id=finding_id,
+        status=Status.ERROR,
+        title="The check could not run",
+        detail=f"internal error: {type(exc).__name__}: {exc}",
+        evidence={"error": f"{type(exc).__name__}: {exc}"},
+        address=address,
+    )
+
+
+def guarded(
+    finding_id: FindingId, check: Callable[[], Finding], *, address: str | None = None
+) -> Finding:
+    """Run one check; an exception becomes an `error` finding with the check's id.
+
+    Every stage and check runs behind this (DESIGN: "Checks never let an exception escape"), so a
+    certificate or a server nobody anticipated costs one finding, not the report.
+    """
+    try:
+        return check()
+    except Exception as exc:
+        return crashed(finding_id, exc, address)
+
+
+def guarded_stage(
+    finding_ids: Sequence[FindingId],
+    check: Callable[[], Sequence[Finding]],
+    *,
+    address: str | None = None,
+) -> list[Finding]:
+    """`guarded` for a check that reports several findings: a crash errors each of them."""
+    try:
+        return list(check())
+    except Exception as exc:
+        return [crashed(fid, exc, address) for fid in finding_ids]

@@ -28,6 +28,11 @@ class IphttpsUrl:
     ip_literal: bool
 
     @property
+    def sni(self) -> str | None:
+        """The TLS server name: RFC 6066 §3 allows host names only, never IP literals."""
+        return None if self.ip_literal else self.host
+
+    @property
     def host_header(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return host if self.port == DEFAULT_PORT else f"{host}:{self.port}"

@@ -9,7 +9,7 @@ cannot be read, or a bug in one check, becomes a finding with status error or fa
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from cryptography import x509
@@ -25,22 +25,13 @@ from daserver_check.certs.name_checks import (
     check_subject_name,
 )
 from daserver_check.certs.trust import TrustStore
-from daserver_check.model import Finding, Status
+from daserver_check.findings import STAGE_IDS, FindingId
+from daserver_check.model import Finding, Status, crashed, guarded
 
 __all__ = ["CERT_FINDING_IDS", "CertPolicy", "analyse_chain"]
 
-# The ids analyse_chain returns, in this order (DESIGN.md finding-id table).
-CERT_FINDING_IDS: tuple[str, ...] = (
-    "cert.subject-name",
-    "cert.subject-extra",
-    "cert.san",
-    "cert.eku",
-    "cert.validity",
-    "cert.trust",
-    "cert.chain",
-    "cert.key",
-    "cert.signature",
-)
+# The ids analyse_chain returns, in this order (the registry's cert stage).
+CERT_FINDING_IDS: tuple[FindingId, ...] = STAGE_IDS["cert"]
 
 _DEFAULT_POLICY = CertPolicy()
 
@@ -52,23 +43,6 @@ def _normalise_host(host: str) -> str:
         host = host[1:-1]
     host = host.lower()
     return host[:-1] if host.endswith(".") else host
-
-
-def _error(ctx: Context, finding_id: str, exc: BaseException) -> Finding:
-    return ctx.finding(
-        finding_id,
-        Status.ERROR,
-        "The certificate could not be checked",
-        f"{type(exc).__name__}: {exc}",
-        evidence={"error": f"{type(exc).__name__}: {exc}"},
-    )
-
-
-def _guarded(ctx: Context, finding_id: str, check: Callable[[], Finding]) -> Finding:
-    try:
-        return check()
-    except Exception as exc:  # a certificate nobody anticipated must not end the report
-        return _error(ctx, finding_id, exc)
 
 
 def analyse_chain(
@@ -99,11 +73,11 @@ def analyse_chain(
         ]
 
     findings = [
-        _guarded(ctx, "cert.subject-name", lambda: check_subject_name(ctx)),
-        _guarded(ctx, "cert.subject-extra", lambda: check_subject_extra(ctx)),
-        _guarded(ctx, "cert.san", lambda: check_san(ctx)),
-        _guarded(ctx, "cert.eku", lambda: check_eku(ctx)),
-        _guarded(ctx, "cert.validity", lambda: check_validity(ctx)),
+        guarded(FindingId.CERT_SUBJECT_NAME, lambda: check_subject_name(ctx), address=ctx.address),
+        guarded(FindingId.CERT_SUBJECT_EXTRA, lambda: check_subject_extra(ctx), address=ctx.address),
+        guarded(FindingId.CERT_SAN, lambda: check_san(ctx), address=ctx.address),
+        guarded(FindingId.CERT_EKU, lambda: check_eku(ctx), address=ctx.address),
+        guarded(FindingId.CERT_VALIDITY, lambda: check_validity(ctx), address=ctx.address),
     ]
     path: ChainPath | None = None
     path_error: Exception | None = None
@@ -111,11 +85,11 @@ def analyse_chain(
         path = build_path(ctx.chain, trust.roots)
     except Exception as exc:
         path_error = exc
-    for finding_id, check in (("cert.trust", check_trust), ("cert.chain", check_chain)):
+    for finding_id, check in ((FindingId.CERT_TRUST, check_trust), (FindingId.CERT_CHAIN, check_chain)):
         if path is None:
-            findings.append(_error(ctx, finding_id, path_error or RuntimeError("no path")))
+            findings.append(crashed(finding_id, path_error or RuntimeError("no path"), ctx.address))
         else:
-            findings.append(_guarded(ctx, finding_id, functools.partial(check, ctx, path)))
-    findings.append(_guarded(ctx, "cert.key", lambda: check_key(ctx)))
-    findings.append(_guarded(ctx, "cert.signature", lambda: check_signature(ctx)))
+            findings.append(guarded(finding_id, functools.partial(check, ctx, path), address=ctx.address))
+    findings.append(guarded(FindingId.CERT_KEY, lambda: check_key(ctx), address=ctx.address))
+    findings.append(guarded(FindingId.CERT_SIGNATURE, lambda: check_signature(ctx), address=ctx.address))
     return findings

@@ -20,6 +20,7 @@ from daserver_check.certs.x509util import (
     sha1_thumbprint,
     subject_text,
 )
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status, worst
 
 _DAY = 86400.0
@@ -121,10 +122,10 @@ def check_validity(ctx: Context) -> Finding:
         texts.append(f"And {len(verdicts) - 5} more served CA certificates.")
     if overall is Status.PASS:
         title = f"Certificate valid until {iso_utc(leaf.not_valid_after_utc)}"
-        return ctx.finding("cert.validity", Status.PASS, title, " ".join(texts), evidence=evidence)
+        return ctx.finding(FindingId.CERT_VALIDITY, Status.PASS, title, " ".join(texts), evidence=evidence)
     shown = next(v for v in [leaf_verdict, *verdicts] if v.status is overall)
     return ctx.finding(
-        "cert.validity",
+        FindingId.CERT_VALIDITY,
         overall,
         shown.title,
         " ".join(texts),
@@ -176,7 +177,7 @@ def check_key(ctx: Context) -> Finding:
         except Exception:
             algorithm = "unknown"
         return ctx.finding(
-            "cert.key",
+            FindingId.CERT_KEY,
             Status.FAIL,
             "Unsupported public key type",
             f"Key algorithm {algorithm}: {type(exc).__name__}: {exc}",
@@ -189,7 +190,7 @@ def check_key(ctx: Context) -> Finding:
         evidence: dict[str, object] = {"key_type": "RSA", "key_size": bits, "key_usage": usages}
         if bits < 2048:
             return ctx.finding(
-                "cert.key",
+                FindingId.CERT_KEY,
                 Status.FAIL,
                 f"RSA key too small ({bits} bits)",
                 f"RSA {bits} bits; at least 2048 are needed (REFERENCE.md §3).",
@@ -201,7 +202,7 @@ def check_key(ctx: Context) -> Finding:
             # A warning only: RFC 5246 §7.4.2 states the rule, but whether Schannel enforces
             # Key Usage on the server side is not documented.
             return ctx.finding(
-                "cert.key",
+                FindingId.CERT_KEY,
                 Status.WARN,
                 "Key Usage restricts the TLS cipher suites",
                 f"RSA {bits} bits; " + "; ".join(problems) + " (RFC 5246 §7.4.2).",
@@ -212,12 +213,12 @@ def check_key(ctx: Context) -> Finding:
                 evidence=evidence,
             )
         return ctx.finding(
-            "cert.key", Status.PASS, f"RSA {bits}-bit key", f"RSA {bits} bits", evidence=evidence
+            FindingId.CERT_KEY, Status.PASS, f"RSA {bits}-bit key", f"RSA {bits} bits", evidence=evidence
         )
     if isinstance(key, ec.EllipticCurvePublicKey):
         curve = key.curve.name
         return ctx.finding(
-            "cert.key",
+            FindingId.CERT_KEY,
             Status.WARN,
             "ECDSA key: no null-encryption suites",
             f"ECDSA on {curve}. Windows offers the null-encryption suites only with RSA keys, so"
@@ -239,7 +240,7 @@ def check_key(ctx: Context) -> Finding:
         if isinstance(key, base):
             kind = label
     return ctx.finding(
-        "cert.key",
+        FindingId.CERT_KEY,
         Status.FAIL,
         f"{kind} key is not usable for IP-HTTPS",
         f"Key type {kind}; IP-HTTPS servers use RSA (recommended) or ECDSA keys"
@@ -311,7 +312,7 @@ def check_signature(ctx: Context) -> Finding:
         detail += f"; and {len(verdicts) - 5} more"
     if overall is Status.PASS:
         return ctx.finding(
-            "cert.signature", Status.PASS, "Signatures use SHA-256 or stronger", detail,
+            FindingId.CERT_SIGNATURE, Status.PASS, "Signatures use SHA-256 or stronger", detail,
             evidence=evidence,
         )
     worst_row = next(row for row in rows if row["status"] == overall.value)
@@ -321,7 +322,7 @@ def check_signature(ctx: Context) -> Finding:
         Status.ERROR: "Unknown signature algorithm",
     }
     return ctx.finding(
-        "cert.signature",
+        FindingId.CERT_SIGNATURE,
         overall,
         f"{titles.get(overall, 'Signature problem')} on {worst_row['subject']}",
         detail,

@@ -14,6 +14,7 @@ from daserver_check.certs.context import (
     capitalised,
 )
 from daserver_check.certs.x509util import is_self_signed, issuer_text, subject_text
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status
 
 _TRUST_FIX = (
@@ -56,7 +57,7 @@ def check_trust(ctx: Context, path: ChainPath) -> Finding:
         evidence["leaf_in_trust_store"] = in_store
         where = "is in" if in_store else "is not in"
         return ctx.finding(
-            "cert.trust",
+            FindingId.CERT_TRUST,
             Status.WARN,
             "Certificate is self-signed",
             f"{subject_text(leaf)} is self-signed and {where} the trust store ({source})."
@@ -74,7 +75,7 @@ def check_trust(ctx: Context, path: ChainPath) -> Finding:
     evidence["self_signed"] = False
     if path.trusted:
         return ctx.finding(
-            "cert.trust",
+            FindingId.CERT_TRUST,
             Status.PASS,
             "Certificate chains to a trusted root",
             f"{_arrow(path)} (trust store: {source})",
@@ -82,7 +83,7 @@ def check_trust(ctx: Context, path: ChainPath) -> Finding:
         )
     if not ctx.trust.roots:
         return ctx.finding(
-            "cert.trust",
+            FindingId.CERT_TRUST,
             Status.ERROR,
             "No trusted roots to check the chain against",
             f"The trust store ({source}) holds no certificates, so trust cannot be decided.",
@@ -90,7 +91,7 @@ def check_trust(ctx: Context, path: ChainPath) -> Finding:
             evidence=evidence,
         )
     return ctx.finding(
-        "cert.trust",
+        FindingId.CERT_TRUST,
         Status.FAIL,
         "No chain to a trusted root",
         f"Path: {_arrow(path)}. {capitalised(path.reason)} (trust store: {source},"
@@ -129,7 +130,7 @@ def check_chain(ctx: Context, path: ChainPath) -> Finding:
 
     if is_self_signed(ctx.leaf):
         return ctx.finding(
-            "cert.chain",
+            FindingId.CERT_CHAIN,
             Status.PASS,
             "Self-signed certificate: no intermediates needed",
             f"Served: {', '.join(served[:5])}{'…' if len(served) > 5 else ''}.{notes}",
@@ -141,7 +142,7 @@ def check_chain(ctx: Context, path: ChainPath) -> Finding:
         if missing:
             names = ", ".join(subject_text(cert) for cert in missing)
             return ctx.finding(
-                "cert.chain",
+                FindingId.CERT_CHAIN,
                 Status.WARN,
                 "Server does not send its intermediate certificate(s)",
                 f"The path needs {names}, which the server did not send; this tool found it in"
@@ -152,7 +153,7 @@ def check_chain(ctx: Context, path: ChainPath) -> Finding:
                 evidence=evidence,
             )
         return ctx.finding(
-            "cert.chain",
+            FindingId.CERT_CHAIN,
             Status.PASS,
             "Server sends the complete chain",
             f"Served: {', '.join(served[:5])}{'…' if len(served) > 5 else ''}.{notes}",
@@ -167,7 +168,7 @@ def _broken_chain(
     last = path.steps[-1].cert
     if path.end is PathEnd.UNTRUSTED_ROOT:
         return ctx.finding(
-            "cert.chain",
+            FindingId.CERT_CHAIN,
             Status.PASS,
             "Served chain is complete up to its root",
             f"{_arrow(path)}; the root is not trusted (see cert.trust).{notes}",
@@ -176,7 +177,7 @@ def _broken_chain(
     if path.end is PathEnd.MISSING_ISSUER:
         if not ctx.trust.roots:
             return ctx.finding(
-                "cert.chain",
+                FindingId.CERT_CHAIN,
                 Status.ERROR,
                 "Cannot tell whether an intermediate is missing",
                 f"The issuer of {subject_text(last)} ({issuer_text(last)}) was not sent, and the"
@@ -185,7 +186,7 @@ def _broken_chain(
                 evidence=evidence,
             )
         return ctx.finding(
-            "cert.chain",
+            FindingId.CERT_CHAIN,
             Status.WARN,
             "Server does not send the issuer certificate",
             f"{capitalised(path.reason)}.{notes}",
@@ -195,7 +196,7 @@ def _broken_chain(
         )
     if path.end is PathEnd.BAD_SIGNATURE:
         return ctx.finding(
-            "cert.chain",
+            FindingId.CERT_CHAIN,
             Status.WARN,
             "Server sends the wrong issuer certificate",
             f"{capitalised(path.reason)}.{notes}",
@@ -208,7 +209,7 @@ def _broken_chain(
         )
     status = Status.WARN if path.end is PathEnd.TOO_LONG else Status.ERROR
     return ctx.finding(
-        "cert.chain",
+        FindingId.CERT_CHAIN,
         status,
         "Chain could not be followed to the end",
         f"{capitalised(path.reason)}.{notes}",

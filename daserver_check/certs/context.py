@@ -10,6 +10,7 @@ from typing import Any
 from cryptography import x509
 
 from daserver_check.certs.trust import TrustStore
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status
 
 # Client error codes (REFERENCE.md §4).
@@ -60,7 +61,7 @@ class Context:
 
     def finding(
         self,
-        finding_id: str,
+        finding_id: FindingId,
         status: Status,
         title: str,
         detail: str = "",

@@ -36,6 +36,7 @@ from daserver_check.certs.x509util import (
     read_extension,
     subject_text,
 )
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status
 
 REVOCATION_OFFLINE = 0x80092013  # CRYPT_E_REVOCATION_OFFLINE (KB 2980672)
@@ -236,7 +237,7 @@ def fetch_and_judge(
 
 def _finding(status: Status, title: str, detail: str, evidence: dict[str, object], *,
              predicts: tuple[int, ...] = (), remediation: str = "") -> Finding:
-    return Finding(id="cert.crl", status=status, title=title, detail=detail, predicts=predicts,
+    return Finding(id=FindingId.CERT_CRL, status=status, title=title, detail=detail, predicts=predicts,
                    remediation=remediation, evidence=evidence)
 
 

@@ -21,6 +21,7 @@ from daserver_check.certs.x509util import (
     read_extension,
     subject_text,
 )
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status
 
 
@@ -37,7 +38,7 @@ def _reissue_hint(host: str) -> str:
 
 def _extension_problem(
     ctx: Context,
-    finding_id: str,
+    finding_id: FindingId,
     what: str,
     exc: ExtensionError,
     extra: dict[str, object] | None = None,
@@ -58,7 +59,7 @@ def _extension_problem(
     )
 
 
-def _undecodable_subject(ctx: Context, finding_id: str, exc: Exception) -> Finding:
+def _undecodable_subject(ctx: Context, finding_id: FindingId, exc: Exception) -> Finding:
     return ctx.finding(
         finding_id,
         Status.ERROR,
@@ -76,7 +77,7 @@ def check_subject_name(ctx: Context) -> Finding:
     try:
         cns = common_names(leaf)
     except ValueError as exc:
-        return _undecodable_subject(ctx, "cert.subject-name", exc)
+        return _undecodable_subject(ctx, FindingId.CERT_SUBJECT_NAME, exc)
     evidence: dict[str, object] = {"subject": subject, "host": host, "common_names": cns}
     if not cns:
         detail = f"Subject: {subject}; URL host {host}. DirectAccess matches the host against the"
@@ -87,7 +88,7 @@ def check_subject_name(ctx: Context) -> Finding:
                 " (\"The parameter is incorrect\")."
             )
         return ctx.finding(
-            "cert.subject-name",
+            FindingId.CERT_SUBJECT_NAME,
             Status.FAIL,
             "Subject has no CN",
             detail,
@@ -99,7 +100,7 @@ def check_subject_name(ctx: Context) -> Finding:
     if matched is None:
         listed = ", ".join(f"CN={cn}" for cn in cns)
         return ctx.finding(
-            "cert.subject-name",
+            FindingId.CERT_SUBJECT_NAME,
             Status.FAIL,
             "Subject CN does not match the IP-HTTPS host",
             f"{listed}; URL host {host}",
@@ -110,7 +111,7 @@ def check_subject_name(ctx: Context) -> Finding:
     evidence["matched"] = matched
     how = " (wildcard)" if matched.startswith("*") else ""
     return ctx.finding(
-        "cert.subject-name",
+        FindingId.CERT_SUBJECT_NAME,
         Status.PASS,
         f"Subject CN {matched} matches the IP-HTTPS host",
         f"CN={matched} names {host}{how}",
@@ -141,12 +142,12 @@ def check_subject_extra(ctx: Context) -> Finding:
     try:
         cns = common_names(ctx.leaf)
     except ValueError as exc:
-        return _undecodable_subject(ctx, "cert.subject-extra", exc)
+        return _undecodable_subject(ctx, FindingId.CERT_SUBJECT_EXTRA, exc)
     subject = subject_text(ctx.leaf)
     evidence: dict[str, object] = {"subject": subject, "common_names": cns}
     if not cns:
         return ctx.finding(
-            "cert.subject-extra",
+            FindingId.CERT_SUBJECT_EXTRA,
             Status.SKIP,
             "skipped: the Subject has no CN (cert.subject-name reports it)",
             evidence=evidence,
@@ -159,7 +160,7 @@ def check_subject_extra(ctx: Context) -> Finding:
     evidence["problems"] = problems
     if problems:
         return ctx.finding(
-            "cert.subject-extra",
+            FindingId.CERT_SUBJECT_EXTRA,
             Status.FAIL,
             "Subject carries unwanted data",
             f"{subject}: " + "; ".join(problems),
@@ -171,7 +172,7 @@ def check_subject_extra(ctx: Context) -> Finding:
             evidence=evidence,
         )
     return ctx.finding(
-        "cert.subject-extra",
+        FindingId.CERT_SUBJECT_EXTRA,
         Status.PASS,
         "Subject CN is a bare host name",
         subject,
@@ -191,11 +192,11 @@ def check_san(ctx: Context) -> Finding:
     try:
         san = san_names(leaf)
     except ExtensionError as exc:
-        return _extension_problem(ctx, "cert.san", "SAN check", exc, evidence)
+        return _extension_problem(ctx, FindingId.CERT_SAN, "SAN check", exc, evidence)
     evidence["present"] = san is not None
     if san is None:
         return ctx.finding(
-            "cert.san",
+            FindingId.CERT_SAN,
             Status.WARN,
             "Certificate has no SAN extension",
             "DirectAccess accepts it (it uses the Subject), but RFC 6125 clients/tools will not:"
@@ -211,7 +212,7 @@ def check_san(ctx: Context) -> Finding:
         names = ", ".join([*san.dns_names, *(str(ip) for ip in san.ip_addresses)]) or "(none)"
         kind = "iPAddress" if parse_ip(host) is not None else "DNS name"
         return ctx.finding(
-            "cert.san",
+            FindingId.CERT_SAN,
             Status.FAIL,
             "SAN does not contain the IP-HTTPS host",
             f"SAN: {names}; URL host {host} (no {kind} entry names it). With a SAN extension"
@@ -222,7 +223,7 @@ def check_san(ctx: Context) -> Finding:
         )
     evidence["matched"] = matched
     return ctx.finding(
-        "cert.san",
+        FindingId.CERT_SAN,
         Status.PASS,
         "SAN contains the IP-HTTPS host",
         f"SAN entry {matched} names {host}",
@@ -256,14 +257,14 @@ def check_eku(ctx: Context) -> Finding:
     try:
         eku = read_extension(leaf, x509.ExtendedKeyUsage)
     except ExtensionError as exc:
-        return _extension_problem(ctx, "cert.eku", "EKU check", exc)
+        return _extension_problem(ctx, FindingId.CERT_EKU, "EKU check", exc)
     remediation = (
         "Issue the certificate from a template with the Server Authentication EKU"
         f" (e.g. the Web Server template), and {BIND_HINT}."
     )
     if eku is None:
         return ctx.finding(
-            "cert.eku",
+            FindingId.CERT_EKU,
             Status.WARN,
             "Certificate has no Extended Key Usage extension",
             "Without the extension the key is valid for any purpose (RFC 5280 §4.2.1.12), so"
@@ -283,7 +284,7 @@ def check_eku(ctx: Context) -> Finding:
         ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku
     ):
         return ctx.finding(
-            "cert.eku",
+            FindingId.CERT_EKU,
             Status.FAIL,
             "EKU lacks Server Authentication",
             "EKU: " + (", ".join(usages) or "(empty)"),
@@ -293,7 +294,7 @@ def check_eku(ctx: Context) -> Finding:
         )
     if restricted:
         return ctx.finding(
-            "cert.eku",
+            FindingId.CERT_EKU,
             Status.WARN,
             "An issuing CA's EKU leaves out Server Authentication",
             "The leaf allows Server Authentication, but the EKU of "
@@ -306,14 +307,14 @@ def check_eku(ctx: Context) -> Finding:
         )
     if ExtendedKeyUsageOID.SERVER_AUTH in eku:
         return ctx.finding(
-            "cert.eku",
+            FindingId.CERT_EKU,
             Status.PASS,
             "Certificate is valid for Server Authentication",
             "EKU: " + ", ".join(usages),
             evidence=evidence,
         )
     return ctx.finding(
-        "cert.eku",
+        FindingId.CERT_EKU,
         Status.PASS,
         "Certificate allows any usage (anyExtendedKeyUsage)",
         "anyExtendedKeyUsage (2.5.29.37.0) covers Server Authentication (RFC 5280 §4.2.1.12);"

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from daserver_check.certs.load import certificate_spki, spki
 from daserver_check.certs.x509util import public_key_description, subject_text
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status
 
 NO_USABLE_CERT = 0x103  # ERROR_NO_MORE_ITEMS "No usable certificate found" (KB 2980635)
@@ -79,7 +80,7 @@ def check_private_key(
         evidence["present"] = False
         if kind == "PKCS#12":
             return Finding(
-                id="cert.private-key",
+                id=FindingId.CERT_PRIVATE_KEY,
                 status=Status.FAIL,
                 title="The PFX has no private key",
                 detail=f"The PFX holds {subject} without its private key: once imported,"
@@ -91,7 +92,7 @@ def check_private_key(
                 evidence=evidence,
             )
         return Finding(
-            id="cert.private-key",
+            id=FindingId.CERT_PRIVATE_KEY,
             status=Status.WARN,
             title="The file has no private key",
             detail=f"A {kind} file carries no private key. That is fine only if the request was"
@@ -111,7 +112,7 @@ def check_private_key(
         evidence["matches"] = False
         evidence["keys"] = [{"key_type": t, "key_size": s} for t, s in described]
         return Finding(
-            id="cert.private-key",
+            id=FindingId.CERT_PRIVATE_KEY,
             status=Status.FAIL,
             title="The private key does not belong to the certificate",
             detail=f"The file holds {len(keys)} private key(s), none for {subject}: the"
@@ -128,7 +129,7 @@ def check_private_key(
     if problem is not None:
         evidence["signature_test"] = problem
         return Finding(
-            id="cert.private-key",
+            id=FindingId.CERT_PRIVATE_KEY,
             status=Status.FAIL,
             title="The private key is damaged",
             detail=f"The key's public half matches {subject}, but {problem}.",
@@ -139,7 +140,7 @@ def check_private_key(
         )
     evidence["signature_test"] = "verified"
     return Finding(
-        id="cert.private-key",
+        id=FindingId.CERT_PRIVATE_KEY,
         status=Status.PASS,
         title="The private key is present and matches the certificate",
         detail=f"{key_type} {key_size}-bit key; a test signature verifies with the"

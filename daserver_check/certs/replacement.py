@@ -40,6 +40,7 @@ from daserver_check.certs.x509util import (
     sha1_thumbprint,
     subject_text,
 )
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status, worst
 
 NO_USABLE_CERT = 0x103
@@ -212,7 +213,7 @@ def compare(
     problems = [f"{row['aspect']}: {row['note']}" for row in rows if row["status"] != "pass"]
     if status is Status.FAIL:
         return Finding(
-            id="cert.replacement",
+            id=FindingId.CERT_REPLACEMENT,
             status=status,
             title="The new certificate does not cover what is served now",
             detail=f"Against {url} ({served_from}): " + "; ".join(problems) + ".",
@@ -223,7 +224,7 @@ def compare(
         )
     if status is Status.WARN:
         return Finding(
-            id="cert.replacement",
+            id=FindingId.CERT_REPLACEMENT,
             status=status,
             title="The new certificate differs from the one served now",
             detail=f"Against {url} ({served_from}): " + "; ".join(problems) + ".",
@@ -231,7 +232,7 @@ def compare(
             evidence=evidence,
         )
     return Finding(
-        id="cert.replacement",
+        id=FindingId.CERT_REPLACEMENT,
         status=Status.PASS,
         title="The new certificate is a drop-in replacement",
         detail=f"Against {url} ({served_from}): same names, issuer chain, key and usages;"
@@ -251,7 +252,7 @@ def comparison_error(url: str, detail: str, served_from: str = "") -> Finding:
     if served_from:
         evidence["served_from"] = served_from
     return Finding(
-        id="cert.replacement",
+        id=FindingId.CERT_REPLACEMENT,
         status=Status.ERROR,
         title="The certificate served now could not be fetched",
         detail=f"{url}: {detail}",

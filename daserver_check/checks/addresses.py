@@ -16,10 +16,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status, worst
 
-SUMMARY_ID = "probe.entry-points"
-ENTRY_POINTS_ID = "dns.entry-points"
+SUMMARY_ID = FindingId.PROBE_ENTRY_POINTS
+ENTRY_POINTS_ID = FindingId.DNS_ENTRY_POINTS
 WSANO_DATA = 0x2AFC
 WSAHOST_NOT_FOUND = 0x2AF9
 _BAD = (Status.FAIL, Status.ERROR)

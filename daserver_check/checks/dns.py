@@ -19,20 +19,21 @@ Choices worth knowing:
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from daserver_check.model import Finding, Status
+from daserver_check.findings import STAGE_IDS, FindingId
+from daserver_check.model import Finding, Status, guarded
 from daserver_check.probe.dns import DnsOutcome, DnsQueryResult, DnsResult
 
 WSAHOST_NOT_FOUND = 0x2AF9
 WSANO_DATA = 0x2AFC
 
-RESOLVE = "dns.resolve"
-NODATA = "dns.nodata"
-PRIVATE_ADDRESS = "dns.private-address"
-CONSISTENCY = "dns.consistency"
-FINDING_IDS: tuple[str, ...] = (RESOLVE, NODATA, PRIVATE_ADDRESS, CONSISTENCY)
+RESOLVE = FindingId.DNS_RESOLVE
+NODATA = FindingId.DNS_NODATA
+PRIVATE_ADDRESS = FindingId.DNS_PRIVATE_ADDRESS
+CONSISTENCY = FindingId.DNS_CONSISTENCY
+FINDING_IDS: tuple[FindingId, ...] = STAGE_IDS["dns"]
 
 _FAILURES = frozenset(
     {
@@ -48,10 +49,10 @@ _FAILURES = frozenset(
 def dns_findings(result: DnsResult, *, allow_private: bool) -> list[Finding]:
     """The four dns findings, always all four and in FINDING_IDS order."""
     return [
-        _guarded(RESOLVE, lambda: _resolve(result)),
-        _guarded(NODATA, lambda: _nodata(result)),
-        _guarded(PRIVATE_ADDRESS, lambda: _private_address(result, allow_private)),
-        _guarded(CONSISTENCY, lambda: _consistency(result)),
+        guarded(RESOLVE, lambda: _resolve(result)),
+        guarded(NODATA, lambda: _nodata(result)),
+        guarded(PRIVATE_ADDRESS, lambda: _private_address(result, allow_private)),
+        guarded(CONSISTENCY, lambda: _consistency(result)),
     ]
 
 
@@ -63,18 +64,6 @@ def dns_skipped(reason: str) -> list[Finding]:
     ]
 
 
-def _guarded(finding_id: str, check: Callable[[], Finding]) -> Finding:
-    # A check never lets an exception escape: a bug in one check becomes an `error` finding
-    # (exit 3, "could not decide") and the others still report.
-    try:
-        return check()
-    except Exception as exc:
-        return Finding(
-            id=finding_id,
-            status=Status.ERROR,
-            title="check could not run",
-            detail=f"internal error: {type(exc).__name__}: {exc}",
-        )
 
 
 # --------------------------------------------------------------------------- dns.resolve

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status
 from daserver_check.probe.iphttps import PostOutcome, PostResult
 
@@ -25,7 +26,7 @@ def post_finding(result: PostResult, *, path: str, address: str) -> Finding:
                         headers=[f"{k}: {v}" for k, v in head.headers[:20]])
     if result.outcome is PostOutcome.ANSWERED and head is not None and head.status == 200:
         return Finding(
-            id="iphttps.post",
+            id=FindingId.IPHTTPS_POST,
             status=Status.PASS,
             title="IP-HTTPS POST answered 200",
             detail=f"POST {path}: {head.status} {head.reason}".rstrip(),
@@ -59,7 +60,7 @@ def post_finding(result: PostResult, *, path: str, address: str) -> Finding:
         remediation = ("The server does not answer like an IP-HTTPS server: check what "
                        "answers on this port (load balancer, reverse proxy, NAT rule).")
     return Finding(
-        id="iphttps.post",
+        id=FindingId.IPHTTPS_POST,
         status=Status.FAIL,
         title="The IP-HTTPS POST is not answered with 200",
         detail=detail,
@@ -74,7 +75,7 @@ def server_finding(result: PostResult, *, address: str) -> Finding:
     head = result.head
     if head is None:
         return Finding(
-            id="iphttps.server",
+            id=FindingId.IPHTTPS_SERVER,
             status=Status.SKIP,
             title="Answer comes from HTTP.sys",
             detail="skipped: no HTTP answer to the POST",
@@ -84,7 +85,7 @@ def server_finding(result: PostResult, *, address: str) -> Finding:
     evidence = {"server": server}
     if server is not None and HTTPSYS_SERVER.lower() in server.lower():
         return Finding(
-            id="iphttps.server",
+            id=FindingId.IPHTTPS_SERVER,
             status=Status.PASS,
             title="Answer comes from HTTP.sys",
             detail=f"Server: {server}",
@@ -92,7 +93,7 @@ def server_finding(result: PostResult, *, address: str) -> Finding:
             address=address,
         )
     return Finding(
-        id="iphttps.server",
+        id=FindingId.IPHTTPS_SERVER,
         status=Status.WARN,
         title="The answer does not come from HTTP.sys",
         detail=(f"Server: {server}" if server is not None else "no Server header")

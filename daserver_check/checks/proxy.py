@@ -18,11 +18,12 @@ from __future__ import annotations
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from daserver_check.model import Finding, Status
+from daserver_check.findings import FindingId, title
+from daserver_check.model import Finding, Status, guarded
 from daserver_check.probe.proxy import ConnectOutcome, ConnectResult
 
-FINDING_ID = "proxy.connect"
-TITLE = "CONNECT through the proxy"
+FINDING_ID = FindingId.PROXY_CONNECT
+TITLE = title(FINDING_ID)
 WSANO_DATA = 0x2AFC
 WSAHOST_NOT_FOUND = 0x2AF9
 _PREDICTS = (WSANO_DATA, WSAHOST_NOT_FOUND)
@@ -51,11 +52,11 @@ def proxy_finding(
     direct_chain: tuple[x509.Certificate, ...] | None = None,
     direct_detail: str = "",
 ) -> Finding:
-    try:
-        return _proxy_finding(result, address, proxied_chain, direct_chain, direct_detail)
-    except Exception as exc:  # a check never raises
-        return Finding(FINDING_ID, Status.ERROR, TITLE, f"internal error in the check: {exc}",
-                       address=address)
+    return guarded(
+        FINDING_ID,
+        lambda: _proxy_finding(result, address, proxied_chain, direct_chain, direct_detail),
+        address=address,
+    )
 
 
 def _evidence(result: ConnectResult) -> dict[str, object]:

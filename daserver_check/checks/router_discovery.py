@@ -17,6 +17,7 @@ Verdicts:
 
 from __future__ import annotations
 
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status
 from daserver_check.probe.router_discovery import (
     PrefixInfo,
@@ -25,7 +26,7 @@ from daserver_check.probe.router_discovery import (
     RouterDiscoveryResult,
 )
 
-FINDING_ID = "iphttps.prefix"
+FINDING_ID = FindingId.IPHTTPS_PREFIX
 TITLE = "Router Advertisement with a /64 prefix"
 WSANO_DATA = 0x2AFC
 WSAHOST_NOT_FOUND = 0x2AF9

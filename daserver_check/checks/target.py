@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status
 from daserver_check.target import IphttpsUrl
 
 
 def url_error(url: str, reason: str) -> Finding:
     return Finding(
-        id="target.url",
+        id=FindingId.TARGET_URL,
         status=Status.ERROR,
         title="The URL cannot be probed",
         detail=f"{url!r}: {reason}",
@@ -21,7 +22,7 @@ def url_error(url: str, reason: str) -> Finding:
 def target_findings(target: IphttpsUrl) -> list[Finding]:
     findings = [
         Finding(
-            id="target.url",
+            id=FindingId.TARGET_URL,
             status=Status.PASS,
             title="IP-HTTPS URL is well-formed",
             detail=f"host {target.host}, port {target.port}, path {target.path}",
@@ -31,7 +32,7 @@ def target_findings(target: IphttpsUrl) -> list[Finding]:
     if target.ip_literal:
         findings.append(
             Finding(
-                id="target.ip-literal",
+                id=FindingId.TARGET_IP_LITERAL,
                 status=Status.FAIL,
                 title="The IP-HTTPS URL uses an IP address instead of a name",
                 detail=f"host {target.host} is an IP address; clients report "
@@ -46,7 +47,7 @@ def target_findings(target: IphttpsUrl) -> list[Finding]:
     else:
         findings.append(
             Finding(
-                id="target.ip-literal",
+                id=FindingId.TARGET_IP_LITERAL,
                 status=Status.PASS,
                 title="The IP-HTTPS URL uses a DNS name",
                 detail=f"host {target.host}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status
 from daserver_check.probe.tcp import TcpOutcome, TcpResult
 
@@ -58,7 +59,7 @@ def tcp_finding(result: TcpResult) -> Finding:
     where = f"{result.address} port {result.port}"
     if result.outcome is TcpOutcome.CONNECTED:
         return Finding(
-            id="tcp.connect",
+            id=FindingId.TCP_CONNECT,
             status=Status.PASS,
             title="TCP connection accepted",
             detail=f"{where}: connected in {result.elapsed_ms} ms",
@@ -67,7 +68,7 @@ def tcp_finding(result: TcpResult) -> Finding:
         )
     verdict = _VERDICTS[result.outcome]
     return Finding(
-        id="tcp.connect",
+        id=FindingId.TCP_CONNECT,
         status=verdict.status,
         title=verdict.title,
         detail=f"{where}: {result.detail}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status
 from daserver_check.probe.tls import TlsOutcome, TlsResult
 
@@ -66,7 +67,7 @@ def handshake_finding(
                 "or IPS that inspects TLS, or a service that is not the DirectAccess server. " \
                 + remediation
         return Finding(
-            id="tls.handshake",
+            id=FindingId.TLS_HANDSHAKE,
             status=Status.FAIL,
             title="No TLS handshake is possible",
             detail=f"encrypted suites: {cause}; null suites: {null_only.detail}",
@@ -78,7 +79,7 @@ def handshake_finding(
     if not encrypted.ok:
         if windows7_clients:
             return Finding(
-                id="tls.handshake",
+                id=FindingId.TLS_HANDSHAKE,
                 status=Status.FAIL,
                 title="Only null-encryption suites: Windows 7 clients cannot connect",
                 detail=f"encrypted suites: {encrypted.detail}",
@@ -89,7 +90,7 @@ def handshake_finding(
                 address=address,
             )
         return Finding(
-            id="tls.handshake",
+            id=FindingId.TLS_HANDSHAKE,
             status=Status.WARN,
             title="Only null-encryption suites are offered",
             detail=f"encrypted suites: {encrypted.detail}. Windows 8+ clients connect; Windows "
@@ -100,7 +101,7 @@ def handshake_finding(
             address=address,
         )
     return Finding(
-        id="tls.handshake",
+        id=FindingId.TLS_HANDSHAKE,
         status=Status.PASS,
         title="TLS handshake succeeds",
         detail=f"encrypted: {encrypted.detail}"
@@ -121,7 +122,7 @@ def null_cipher_finding(
                 "cipher": null_only.cipher}
     if null_cipher_offered(null_only):
         return Finding(
-            id="tls.null-cipher",
+            id=FindingId.TLS_NULL_CIPHER,
             status=Status.PASS,
             title="Null-encryption suites offered",
             detail=f"{null_only.protocol} with {null_only.cipher}: Windows 8+ clients avoid "
@@ -131,7 +132,7 @@ def null_cipher_finding(
         )
     if not encrypted.ok:
         return Finding(
-            id="tls.null-cipher",
+            id=FindingId.TLS_NULL_CIPHER,
             status=Status.SKIP,
             title="Null-encryption suites offered",
             detail="skipped: no TLS handshake at all",
@@ -140,7 +141,7 @@ def null_cipher_finding(
         )
     status = Status.WARN if required else Status.PASS
     return Finding(
-        id="tls.null-cipher",
+        id=FindingId.TLS_NULL_CIPHER,
         status=status,
         title="Null-encryption suites are not offered",
         detail=f"{null_only.detail}. Windows 8+ clients still connect, but encrypt twice "
@@ -160,7 +161,7 @@ def client_cert_finding(
     requested = encrypted.client_cert_requested or null_only.client_cert_requested
     if not requested and not (encrypted.ok or null_only.ok):
         return Finding(
-            id="tls.client-cert",
+            id=FindingId.TLS_CLIENT_CERT,
             status=Status.SKIP,
             title="Client certificate request",
             detail="skipped: no TLS handshake got far enough",
@@ -168,7 +169,7 @@ def client_cert_finding(
         )
     if not requested:
         return Finding(
-            id="tls.client-cert",
+            id=FindingId.TLS_CLIENT_CERT,
             status=Status.PASS,
             title="No client certificate requested",
             detail="the server did not send a CertificateRequest",
@@ -176,7 +177,7 @@ def client_cert_finding(
         )
     if expected:
         return Finding(
-            id="tls.client-cert",
+            id=FindingId.TLS_CLIENT_CERT,
             status=Status.PASS,
             title="Client certificate requested (the profile expects it)",
             detail="auth_mode = \"certificates\": clients need a machine certificate; the null "
@@ -185,7 +186,7 @@ def client_cert_finding(
             address=address,
         )
     return Finding(
-        id="tls.client-cert",
+        id=FindingId.TLS_CLIENT_CERT,
         status=Status.FAIL,
         title="The server requests a client certificate",
         detail="the handshake carries a CertificateRequest; clients without a suitable "
@@ -204,7 +205,7 @@ def protocol_finding(encrypted: TlsResult, null_only: TlsResult, *, address: str
     ok = [r for r in (encrypted, null_only) if r.ok and r.protocol]
     if not ok:
         return Finding(
-            id="tls.protocol",
+            id=FindingId.TLS_PROTOCOL,
             status=Status.SKIP,
             title="TLS protocol version",
             detail="skipped: no TLS handshake",
@@ -214,7 +215,7 @@ def protocol_finding(encrypted: TlsResult, null_only: TlsResult, *, address: str
     evidence = {"negotiated": best}
     if best in _OLD_PROTOCOLS:
         return Finding(
-            id="tls.protocol",
+            id=FindingId.TLS_PROTOCOL,
             status=Status.WARN,
             title=f"Only {best} is negotiated",
             detail=f"the server offers nothing newer than {best}",
@@ -224,7 +225,7 @@ def protocol_finding(encrypted: TlsResult, null_only: TlsResult, *, address: str
             address=address,
         )
     return Finding(
-        id="tls.protocol",
+        id=FindingId.TLS_PROTOCOL,
         status=Status.PASS,
         title=f"{best} negotiated",
         detail=f"highest protocol offered to our client: {best}",

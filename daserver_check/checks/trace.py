@@ -8,20 +8,17 @@ IP-HTTPS (see `tcp.connect`).
 
 from __future__ import annotations
 
-from daserver_check.model import Finding, Status
+from daserver_check.findings import FindingId, title
+from daserver_check.model import Finding, Status, guarded
 from daserver_check.probe.trace import TraceOutcome, TraceResult
 
-FINDING_ID = "trace.path"
-TITLE = "TCP SYNs reach the server"
+FINDING_ID = FindingId.TRACE_PATH
+TITLE = title(FINDING_ID)
 WSAETIMEDOUT = 0x274C
 
 
 def trace_finding(result: TraceResult) -> Finding:
-    try:
-        return _trace_finding(result)
-    except Exception as exc:  # a check never raises
-        return Finding(FINDING_ID, Status.ERROR, TITLE, f"internal error in the check: {exc}",
-                       address=result.destination)
+    return guarded(FINDING_ID, lambda: _trace_finding(result), address=result.destination)
 
 
 def trace_skipped(reason: str, address: str | None) -> Finding:

@@ -1,35 +1,26 @@
 """`daserver-check cert FILE`: validate a new IP-HTTPS certificate before it goes live.
 
-Orchestration only: the file is read by `certs.load`, judged by the probe's own analysis
-(`certs.analysis.analyse_chain`, once per --url for the name checks), then by
-`certs.private_key`, `certs.crl` and, with --against, compared with the certificate served now
-(fetched with the probe's TLS stage: `probe.tcp.connect` + `probe.tls.handshake`) by
-`certs.replacement`. A `cert.rollout` pass finding carries the thumbprints and the install
-commands, which the text report shows when nothing failed.
+Argument glue only: the options are read here (profile, trust store, password source) and the
+work is `pipeline.cert_file.check_certificate_file`, which `checklist` calls too.
 
 Secrets: the PFX password comes from --password-env, --password-file or a prompt on a
-terminal, never from argv (DESIGN.md CLI contract); neither it nor the key reaches a finding.
+terminal, never from argv; neither it nor the key reaches a finding.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from typing import TYPE_CHECKING
 
+from daserver_check.commands.probe import parse_connect
 from daserver_check.errors import InputError
-from daserver_check.model import Finding, Report, Status, TargetReport
+from daserver_check.model import Report
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from datetime import datetime
 
-    from cryptography import x509
 
-    from daserver_check.certs.analysis import CertPolicy
-    from daserver_check.certs.load import CertBundle
     from daserver_check.certs.trust import TrustStore
     from daserver_check.profile import Profile
     from daserver_check.target import IphttpsUrl
@@ -52,10 +43,8 @@ examples:
   daserver-check cert new.cer --chain issuing-ca.cer --against https://da.contoso.com/IPHTTPS
 """
 
-NAME_IDS = ("cert.subject-name", "cert.subject-extra", "cert.san")
-IPHTTPS_APPID = "{5d8e2743-ef20-4d38-8751-7e400f200e65}"
 MAX_PASSWORD_FILE = 64 * 1024
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = 10.0  # the same as pipeline.cert_file.DEFAULT_TIMEOUT (a light import here)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -96,44 +85,33 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Report:
-    from datetime import UTC, datetime
-
     from daserver_check.certs.analysis import CertPolicy
-    from daserver_check.certs.load import choose_leaf
-    from daserver_check.certs.private_key import check_private_key
+    from daserver_check.pipeline.cert_file import CertFileOptions, check_certificate_file
 
     timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
     if not 0 < timeout <= 300:
         raise InputError(f"--timeout {timeout:g}: must be more than 0 and at most 300 seconds")
     if args.connect and not args.against:
         raise InputError("--connect applies to --against only")
-    urls = [_parse_url(url, "--url") for url in (args.url or [])]
+    urls = tuple(_parse_url(url, "--url") for url in (args.url or []))
     against = _parse_url(args.against, "--against") if args.against else None
-    if not urls and against is not None:
-        urls = [against]  # the URL compared against is the one the certificate must serve
     profile = _profile(args.profile)
-    resolvers = _resolvers(args.resolver or list(profile.dns.resolvers if profile else ()))
-    trust = _trust(args.ca_file or _profile_ca_file(profile))
-    policy = CertPolicy(profile.cert.warn_days, profile.cert.crit_days) if profile else CertPolicy()
-    offline = args.offline or (profile is not None and not profile.cert.check_crl)
-
-    password = _password(args)
-    bundle, password = _load(args.file, password, args.file)
-    extra: tuple[x509.Certificate, ...] = ()
-    if args.chain:
-        extra = _load(args.chain, password, f"--chain {args.chain}")[0].certificates
-    choice = choose_leaf(bundle, extra)
-    now = datetime.now(UTC)
-
-    findings = _analysis(choice.chain, urls, trust, now, policy)
-    findings.append(check_private_key(choice.leaf, bundle.keys, kind=bundle.kind))
-    crl = _crl(choice.chain, trust, now, offline, timeout, resolvers)
-    findings.append(crl if profile is None else _crl_for_clients(crl, profile))
-    if against is not None:
-        findings.append(_replacement(choice.chain, against, args.connect, resolvers, timeout,
-                                     trust))
-    findings.append(rollout_finding(choice.leaf, bundle, args.file, choice.reason))
-    return Report(command="cert", targets=(TargetReport(args.file, tuple(findings)),))
+    options = CertFileOptions(
+        trust=_trust(args.ca_file or _profile_ca_file(profile)),
+        urls=urls,
+        chain_file=args.chain,
+        profile=profile,
+        policy=CertPolicy(profile.cert.warn_days, profile.cert.crit_days) if profile
+        else CertPolicy(),
+        offline=args.offline or (profile is not None and not profile.cert.check_crl),
+        timeout=timeout,
+        resolvers=_resolvers(args.resolver or list(profile.dns.resolvers if profile else ())),
+        against=against,
+        connect=parse_connect(args.connect) if args.connect else None,
+        password=_password(args),
+        prompt=_prompt if _stdin_is_tty() else None,
+    )
+    return Report(command="cert", targets=(check_certificate_file(args.file, options),))
 
 
 # ---------------------------------------------------------------- inputs
@@ -177,23 +155,6 @@ def _profile_ca_file(profile: Profile | None) -> str | None:
     from daserver_check.profile import resolve_relative
 
     return resolve_relative(profile, profile.cert.ca_file)
-
-
-def _crl_for_clients(finding: Finding, profile: Profile) -> Finding:
-    """Windows 7 clients enforce CRL checking for IP-HTTPS; Windows 8 and later turn it off
-    (KB 2980672). Without Windows 7 clients in the profile, an unreachable CRL is a warning:
-    still worth fixing, but no client fails on it. A revoked certificate stays a failure."""
-    offline_code = 0x80092013
-    if profile.deployment.has_windows7 or finding.status is not Status.FAIL:
-        return finding
-    if finding.predicts != (offline_code,):
-        return finding
-    return dataclasses.replace(
-        finding,
-        status=Status.WARN,
-        detail=f"{finding.detail} (warning only: the profile {profile.source} has no Windows 7 "
-        "clients, and Windows 8 and later do not check the IP-HTTPS CRL, KB 2980672)",
-    )
 
 
 def _trust(ca_file: str | None) -> TrustStore:
@@ -258,191 +219,6 @@ def _prompt(label: str) -> bytes:
         raise InputError(f"{label}: no password entered") from None
 
 
-def _load(path: str, password: bytes | None, label: str) -> tuple[CertBundle, bytes | None]:
-    """The bundle in `path`, and the password that opened it (reused for --chain)."""
-    from daserver_check.certs.load import CertLoadError, PasswordRequired, load_file
-
-    try:
-        return load_file(path, password=password, label=label), password
-    except PasswordRequired as exc:
-        if password is not None or not _stdin_is_tty():
-            raise InputError(
-                f"{exc}: give it with --password-env VAR or --password-file FILE"
-                " (no prompt: standard input is not a terminal)"
-            ) from None
-    except CertLoadError as exc:
-        raise InputError(str(exc)) from None
-    password = _prompt(label)  # only on a terminal, and only when the file needs it
-    try:
-        return load_file(path, password=password, label=label), password
-    except CertLoadError as exc:
-        raise InputError(str(exc)) from None
-
-
 # ---------------------------------------------------------------- checks
 
 
-def _with_url(finding: Finding, url: str) -> Finding:
-    import dataclasses
-
-    return dataclasses.replace(
-        finding,
-        detail=f"{url}: {finding.detail}" if finding.detail else url,
-        evidence={**finding.evidence, "url": url},
-    )
-
-
-def _analysis(
-    chain: tuple[x509.Certificate, ...],
-    urls: list[IphttpsUrl],
-    trust: TrustStore,
-    now: datetime,
-    policy: CertPolicy,
-) -> list[Finding]:
-    """The probe's cert.* findings: the name checks once per URL (multisite deployments have
-    one URL per entry point), the others once."""
-    from daserver_check.certs.analysis import analyse_chain
-    from daserver_check.checks.common import skipped
-
-    if not urls:
-        rest = [f for f in analyse_chain(chain, "", trust=trust, now=now, policy=policy)
-                if f.id not in NAME_IDS]
-        return [*skipped(NAME_IDS, "no --url given (the name checks need the IP-HTTPS URL)",
-                         None), *rest]
-    names: list[Finding] = []
-    others: list[Finding] = []
-    for index, target in enumerate(urls):
-        for finding in analyse_chain(chain, target.host, trust=trust, now=now, policy=policy):
-            if finding.id in NAME_IDS:
-                names.append(_with_url(finding, target.url))
-            elif index == 0:
-                others.append(finding)
-    return [*names, *others]
-
-
-def _issuer(chain: tuple[x509.Certificate, ...], trust: TrustStore) -> x509.Certificate | None:
-    """The certificate whose key signed the leaf: from the path the analysis builds (file,
-    --chain, then the trust store); the leaf itself when it is self-signed."""
-    from daserver_check.certs.chain import build_path
-    from daserver_check.certs.x509util import is_self_signed
-
-    if is_self_signed(chain[0]):
-        return chain[0]
-    try:
-        path = build_path(chain, trust.roots)
-    except Exception:
-        return None
-    return path.steps[1].cert if len(path.steps) > 1 else None
-
-
-def _resolve_function(resolvers: tuple[str, ...]) -> Callable[[str, float], tuple[str, ...]]:
-    from daserver_check.probe.deadline import Deadline
-    from daserver_check.probe.dns import resolve_host
-
-    def resolve(host: str, seconds: float) -> tuple[str, ...]:
-        return resolve_host(host, resolvers, Deadline(seconds)).addresses
-
-    return resolve
-
-
-def _crl(
-    chain: tuple[x509.Certificate, ...],
-    trust: TrustStore,
-    now: datetime,
-    offline: bool,
-    timeout: float,
-    resolvers: tuple[str, ...],
-) -> Finding:
-    from daserver_check.certs.crl import check_crl
-
-    return check_crl(chain[0], _issuer(chain, trust), offline=offline, now=now,
-                     timeout=timeout, resolve=_resolve_function(resolvers))
-
-
-def _replacement(
-    chain: tuple[x509.Certificate, ...],
-    against: IphttpsUrl,
-    connect_spec: str | None,
-    resolvers: tuple[str, ...],
-    timeout: float,
-    trust: TrustStore,
-) -> Finding:
-    """Fetch the chain served at `against` with the probe's TLS stage, then compare."""
-    from daserver_check.certs.replacement import compare, comparison_error
-    from daserver_check.commands.probe import parse_connect
-    from daserver_check.commands.served import ServedChainError, fetch_served_chain
-
-    connect = parse_connect(connect_spec) if connect_spec else None
-    try:
-        served = fetch_served_chain(against, connect=connect, resolvers=resolvers, timeout=timeout)
-    except ServedChainError as exc:
-        return comparison_error(against.url, str(exc))
-    return compare(chain, served.chain, url=against.url, host=against.host,
-                   served_from=served.served_from, trust=trust)
-
-
-def rollout_finding(
-    leaf: x509.Certificate, bundle: CertBundle, path: str, leaf_reason: str
-) -> Finding:
-    """cert.rollout: thumbprints and the install commands (text shows them unless failed)."""
-    from cryptography.hazmat.primitives import hashes
-
-    from daserver_check.certs.x509util import iso_utc, sha1_thumbprint, subject_text
-
-    sha1 = sha1_thumbprint(leaf)
-    sha256 = leaf.fingerprint(hashes.SHA256()).hex().upper()
-    name = os.path.basename(path) or path
-    steps: list[dict[str, str]] = []
-    if bundle.is_pkcs12:
-        steps.append({
-            "purpose": "import the PFX into the computer's Personal store (prompts for the"
-            " password)",
-            "command": f"Import-PfxCertificate -FilePath .\\{name} -CertStoreLocation"
-            " Cert:\\LocalMachine\\My -Password (Read-Host -AsSecureString -Prompt 'PFX"
-            " password')",
-        })
-    elif bundle.keys:
-        steps.append({
-            "purpose": "Windows imports a certificate with its key from a PFX: convert the"
-            " PEM first, then import new.pfx with Import-PfxCertificate",
-            "command": f"openssl pkcs12 -export -in {name} -out new.pfx",
-        })
-    else:
-        steps.append({
-            "purpose": "on the DirectAccess server where the request was made: pair the"
-            " certificate with its private key",
-            "command": f"certreq -accept {name}",
-        })
-    steps.extend([
-        {
-            "purpose": "make it the IP-HTTPS certificate (on one DirectAccess server; the"
-            " others of a cluster follow)",
-            "command": f"Set-RemoteAccess -SslCertificate (Get-ChildItem"
-            f" Cert:\\LocalMachine\\My\\{sha1})",
-        },
-        {
-            "purpose": "only if the HTTP.sys binding must be set by hand (remove the old"
-            " one first: netsh http delete sslcert ipport=0.0.0.0:443)",
-            "command": f"netsh http add sslcert ipport=0.0.0.0:443 certhash={sha1}"
-            f" appid={IPHTTPS_APPID} dsmapperusage=enable",
-        },
-        {
-            "purpose": "check that the binding shows the new thumbprint",
-            "command": "netsh http show sslcert ipport=0.0.0.0:443",
-        },
-    ])
-    return Finding(
-        id="cert.rollout",
-        status=Status.PASS,
-        title=f"Rollout: thumbprint {sha1}",
-        detail=f"{subject_text(leaf)}: SHA-1 {sha1}, SHA-256 {sha256} ({leaf_reason}).",
-        evidence={
-            "sha1": sha1,
-            "sha256": sha256,
-            "subject": subject_text(leaf),
-            "not_after": iso_utc(leaf.not_valid_after_utc),
-            "file_format": bundle.kind,
-            "leaf_choice": leaf_reason,
-            "steps": steps,
-        },
-    )

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from daserver_check.checks.common import job_error
+from daserver_check.commands.probe import parse_connect
 from daserver_check.errors import InputError
+from daserver_check.findings import FindingId
 from daserver_check.model import Report, TargetReport
 
 if TYPE_CHECKING:
-    from daserver_check.commands.probe_engine import ProbeSettings
+    from daserver_check.pipeline.bundle import BundleOptions
+    from daserver_check.pipeline.cert_file import CertFileOptions
+    from daserver_check.pipeline.settings import ProbeSettings
     from daserver_check.profile import Profile
 
 HELP = "run every check a profile lists (URLs x entry points, certificates, server bundles)"
@@ -74,8 +78,7 @@ def run(args: argparse.Namespace) -> Report:
 
 
 def plan(profile: Profile, *, offline: bool) -> list[Job]:
-    from daserver_check.commands.settings import settings_for_profile
-    from daserver_check.profile import resolve_relative
+    from daserver_check.pipeline.settings import settings_for_profile
 
     jobs: list[Job] = []
     settings = settings_for_profile(profile) if profile.deployment.urls else None
@@ -86,33 +89,27 @@ def plan(profile: Profile, *, offline: bool) -> list[Job]:
                 jobs.append(_probe_job(url, settings, entry))
         else:
             jobs.append(_probe_job(url, settings, None))
-    for path in profile.cert.files:
-        argv = ["cert", resolve_relative(profile, path), "--profile", profile.source]
-        for url in profile.deployment.urls:
-            argv += ["--url", url]
-        if profile.cert.ca_file:
-            argv += ["--ca-file", resolve_relative(profile, profile.cert.ca_file)]
-        if offline or not profile.cert.check_crl:
-            argv.append("--offline")
-        jobs.append(_command_job(argv))
-    for bundle in profile.server.bundles:
-        argv = ["server", resolve_relative(profile, bundle)]
-        if profile.deployment.urls:
-            # The binding must hold the certificate served at the (first) URL now.
-            argv += ["--url", profile.deployment.urls[0]]
-            if profile.deployment.entry_points:
-                argv += ["--connect", profile.deployment.entry_points[0]]
-            for spec in profile.dns.resolvers:
-                argv += ["--resolver", spec]
-        jobs.append(_command_job(argv))
+    if profile.cert.files:
+        cert_options = _cert_options(profile, offline=offline)
+        for path in profile.cert.files:
+            jobs.append(_cert_job(_relative(profile, path), cert_options))
+    if profile.server.bundles:
+        bundle_options = _bundle_options(profile)
+        for bundle in profile.server.bundles:
+            jobs.append(_bundle_job(_relative(profile, bundle), bundle_options))
     return jobs
+
+
+def _relative(profile: Profile, path: str) -> str:
+    from daserver_check.profile import resolve_relative
+
+    return resolve_relative(profile, path)
 
 
 def _probe_job(url: str, settings: ProbeSettings, entry: str | None) -> Job:
     import dataclasses
 
-    from daserver_check.commands.probe import parse_connect
-    from daserver_check.commands.probe_engine import probe_url
+    from daserver_check.pipeline.engine import probe_url
 
     if entry is None:
         return lambda: [probe_url(url, settings)]
@@ -126,46 +123,97 @@ def _probe_job(url: str, settings: ProbeSettings, entry: str | None) -> Job:
     return job
 
 
-def _command_job(argv: list[str]) -> Job:
-    """Run another command (cert, server) through its own CLI semantics."""
-    from daserver_check.cli import build_parser
+def _cert_options(profile: Profile, *, offline: bool) -> CertFileOptions:
+    """What `cert FILE --profile P --url U... [--ca-file] [--offline]` would use."""
+    from daserver_check.certs.analysis import CertPolicy
+    from daserver_check.certs.trust import TrustStoreError, load_trust_store
+    from daserver_check.pipeline.cert_file import CertFileOptions
+    from daserver_check.target import TargetError, parse_iphttps_url
 
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit:
-        raise InputError(f"cannot run `daserver-check {' '.join(argv)}`") from None
+        urls = tuple(parse_iphttps_url(url) for url in profile.deployment.urls)
+    except TargetError as exc:
+        raise InputError(f"profile {profile.source}: deployment.urls: {exc}") from None
+    ca_file = _relative(profile, profile.cert.ca_file) if profile.cert.ca_file else None
+    try:
+        trust = load_trust_store(ca_file)
+    except TrustStoreError as exc:
+        raise InputError(f"profile {profile.source}: cert.ca_file: {exc}") from None
+    return CertFileOptions(
+        trust=trust,
+        urls=urls,
+        profile=profile,
+        policy=CertPolicy(profile.cert.warn_days, profile.cert.crit_days),
+        offline=offline or not profile.cert.check_crl,
+        resolvers=profile.dns.resolvers,
+        prompt=None,  # worker threads never prompt
+    )
+
+
+def _bundle_options(profile: Profile) -> BundleOptions:
+    from daserver_check.pipeline.bundle import BundleOptions
+
+    if not profile.deployment.urls:
+        return BundleOptions()
+    # The binding must hold the certificate served at the (first) URL now.
+    entries = profile.deployment.entry_points
+    return BundleOptions(
+        url=profile.deployment.urls[0],
+        connect=parse_connect(entries[0]) if entries else None,
+        resolvers=profile.dns.resolvers,
+    )
+
+
+def _cert_job(path: str, options: CertFileOptions) -> Job:
+    from daserver_check.pipeline.cert_file import check_certificate_file
 
     def job() -> list[TargetReport]:
-        from daserver_check.checks.common import command_error
-
         try:
-            result = args._module.run(args)
+            return [check_certificate_file(path, options)]
         except InputError as exc:
-            return [TargetReport(argv[1], (command_error(argv[0], str(exc)),))]
-        if isinstance(result, Report):
-            return list(result.targets)
-        return [TargetReport(argv[1], (command_error(argv[0], f"exit code {result}"),))]
+            return [TargetReport(path, (job_error(FindingId.CERT_INPUT, str(exc)),))]
 
     return job
+
+
+def _bundle_job(path: str, options: BundleOptions) -> Job:
+    from daserver_check.pipeline.bundle import inspect_bundle
+
+    def job() -> list[TargetReport]:
+        try:
+            return [inspect_bundle([path], options)]
+        except InputError as exc:
+            return [TargetReport(path, (job_error(FindingId.SERVER_INPUT, str(exc)),))]
+
+    return job
+
+
+def _run_job(index: int, job: Job, label: str) -> list[TargetReport]:
+    """A job that raises anything is an `error` finding for that job, never the checklist's end."""
+    try:
+        return job()
+    except Exception as exc:
+        finding = job_error(FindingId.CHECKLIST_JOB,
+                            f"job {index + 1} ({label}) stopped: {type(exc).__name__}: {exc}")
+        return [TargetReport(label, (finding,))]
 
 
 def run_jobs(jobs: list[Job], concurrency: int, *, progress: bool) -> list[TargetReport]:
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     done = 0
-    lock = threading.Lock()
     results: dict[int, list[TargetReport]] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(jobs))),
                             thread_name_prefix="checklist") as pool:
-        futures = {pool.submit(job): i for i, job in enumerate(jobs)}
+        futures = {pool.submit(_run_job, i, job, getattr(job, "label", f"job {i + 1}")): i
+                   for i, job in enumerate(jobs)}
+        # Only this thread counts and prints: as_completed hands the futures over one by one.
         for future in as_completed(futures):
             results[futures[future]] = future.result()
-            with lock:
-                done += 1
-                if progress:
-                    print(f"\rchecklist: {done}/{len(jobs)} done", end="", file=sys.stderr,
-                          flush=True)
+            done += 1
+            if progress:
+                print(f"\rchecklist: {done}/{len(jobs)} done", end="", file=sys.stderr,
+                      flush=True)
     if progress:
         print(file=sys.stderr)
     return [t for i in range(len(jobs)) for t in results[i]]

@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from daserver_check.errors import InputError
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Report, Status, TargetReport
 
 HELP = "explain a client's IP-HTTPS error code (netsh or PowerShell output, or --code)"
@@ -67,7 +68,7 @@ def explain_code(text: str) -> Report:
         code = parse_code(text)
     except ValueError as exc:
         raise InputError(f"--code: {exc}") from None
-    finding = state_finding(code=code, interface="", source="--code", finding_id="explain.code")
+    finding = state_finding(code=code, interface="", source="--code", finding_id=FindingId.EXPLAIN_CODE)
     return Report("explain", (TargetReport(format_code(code), (finding,)),))
 
 

@@ -35,20 +35,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_listen(text: str) -> tuple[str, int]:
-    from daserver_check.hostport import HostPortError, parse_port, split_host_port
+    from daserver_check.hostport import HostPortError
+    from daserver_check.hostport import parse_listen as parse
 
     try:
-        host, port_text = split_host_port(text)
-        if not host or port_text is None:
-            raise HostPortError("expected HOST:PORT, e.g. 127.0.0.1:9798")
-        return host, parse_port(port_text, allow_zero=True)
+        return parse(text)
     except HostPortError as exc:
         raise InputError(f"--listen {text}: {exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:
-    from daserver_check.commands.settings import settings_for_profile
-    from daserver_check.exporter import ExporterConfig, ExporterServer
+    from daserver_check.exporter.server import ExporterConfig, ExporterServer
+    from daserver_check.pipeline.settings import settings_for_profile
     from daserver_check.profile import ProfileError, load_profile
 
     host, port = parse_listen(args.listen)

@@ -7,7 +7,6 @@ to build `--help`, and OpenSSL, cryptography and dnspython load only when the la
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
 import shlex
@@ -85,26 +84,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_listen(text: str) -> tuple[str, int]:
-    """HOST[:PORT] or [V6][:PORT] → (ip, port); only loopback addresses are accepted."""
-    from daserver_check.hostport import HostPortError, split_host_port
+    """IP[:PORT] or [V6][:PORT] -> (ip, port); only loopback addresses are accepted."""
+    from daserver_check.hostport import HostPortError
+    from daserver_check.hostport import parse_listen as parse
 
     try:
-        host, port = split_host_port(text)
+        # The lab is a test endpoint with a throwaway CA and faults on purpose: never expose it.
+        return parse(text, loopback_only=True, default_port=0)
     except HostPortError as exc:
         raise InputError(f"--listen {text}: {exc}") from None
-    port_text = "0" if port is None else port
-    if host in ("", "localhost"):
-        host = "127.0.0.1"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        raise InputError(f"--listen {text}: {host!r} is not an IP address") from None
-    if not address.is_loopback:
-        # The lab is a test endpoint with a throwaway CA and faults on purpose: never expose it.
-        raise InputError(f"--listen {text}: the lab listens on loopback only (127.0.0.0/8 or ::1)")
-    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise InputError(f"--listen {text}: port must be a number 0-65535")
-    return str(address), int(port_text)
 
 
 def _list_faults() -> int:

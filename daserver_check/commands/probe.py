@@ -14,7 +14,7 @@ from daserver_check.model import Report, TargetReport
 
 if TYPE_CHECKING:
     from daserver_check.certs.trust import TrustStore
-    from daserver_check.commands.probe_engine import ProbeSettings
+    from daserver_check.pipeline.settings import ProbeSettings
 
 HELP = "probe an IP-HTTPS URL the way a DirectAccess client would"
 DESCRIPTION = """\
@@ -76,7 +76,7 @@ def probe_all(urls: list[str], settings: ProbeSettings) -> list[TargetReport]:
     """Probe URLs concurrently (bounded by probe.concurrency), reports in the given order."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from daserver_check.commands.probe_engine import probe_url
+    from daserver_check.pipeline.engine import probe_url
 
     if len(urls) == 1:
         return [probe_url(urls[0], settings)]
@@ -101,7 +101,7 @@ def _reject_if_all_invalid(urls: list[str]) -> None:
 
 def settings_from_args(args: argparse.Namespace) -> ProbeSettings:
     from daserver_check.certs.trust import TrustStoreError, load_trust_store
-    from daserver_check.commands.probe_engine import ProbeSettings
+    from daserver_check.pipeline.settings import ProbeSettings
     from daserver_check.probe.dns import ResolverSpecError, parse_resolver
     from daserver_check.profile import ProfileError, load_profile
 

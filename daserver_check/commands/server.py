@@ -11,12 +11,13 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from daserver_check.commands.probe import parse_connect
 from daserver_check.errors import InputError
-from daserver_check.model import Report, TargetReport
+from daserver_check.model import Report
 from daserver_check.server.facts import Facts
 
 if TYPE_CHECKING:
-    from daserver_check.server.checks import Options
+    pass
 
 HELP = "check a DirectAccess server's HTTP.sys, IPv6 and IP-HTTPS policy setup from its exports"
 DESCRIPTION = """\
@@ -58,87 +59,40 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_output_options(parser)
 
 
-def _thumbprint(path: str) -> str:
-    """SHA-1 thumbprint of a PEM or DER certificate, as HTTP.sys stores SslCertHash."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(1024 * 1024)
-    except OSError as exc:
-        raise InputError(f"--cert {path}: cannot read: {exc.strerror or exc}") from None
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-
-    try:
-        cert = (x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data
-                else x509.load_der_x509_certificate(data))
-    except (ValueError, x509.InvalidVersion):
-        raise InputError(f"--cert {path}: not a PEM or DER certificate (for a PFX, export the "
-                         "certificate: openssl pkcs12 -in f.pfx -nokeys -clcerts)") from None
-    return cert.fingerprint(hashes.SHA1()).hex()
-
-
 def run(args: argparse.Namespace) -> Report | int:
-    from daserver_check.server.checks import Options, run_checks
+    from daserver_check.pipeline.bundle import BundleOptions, inspect_bundle, inspect_facts
 
+    if args.connect and not args.url:
+        raise InputError("--connect applies to --url only")
+    if args.url and not 0 < args.timeout <= 300:
+        raise InputError(f"--timeout {args.timeout:g}: must be more than 0 and at most 300 seconds")
+    options = BundleOptions(
+        url=args.url,
+        cert_file=args.cert,
+        connect=parse_connect(args.connect) if args.connect else None,
+        resolvers=_resolvers(args.resolver or []),
+        timeout=args.timeout,
+    )
     if args.live:
         if args.paths:
             raise InputError("give PATH... or --live, not both")
-        facts = _live()
-        target = "live"
+        target = inspect_facts(_live(), "live", options)
     else:
         if not args.paths:
             raise InputError("give a bundle folder or artifact files (or --live on the server)")
-        from daserver_check.server.artifacts import load
-
-        facts = load(list(args.paths))
-        target = " ".join(args.paths)
-    if args.url:
-        if not args.url.lower().startswith("https://"):
-            raise InputError(f"--url {args.url}: an IP-HTTPS URL starts with https://")
-        facts.server_urls.append(args.url)
-    opts = Options()
-    if args.connect and not args.url:
-        raise InputError("--connect applies to --url only")
-    if args.cert:
-        opts = Options(cert_thumbprint=_thumbprint(args.cert), cert_label=f"--cert {args.cert}")
-    elif args.url:
-        opts = _served_options(args.url, args.connect, args.resolver or [], args.timeout)
-    return Report("server", (TargetReport(target, tuple(run_checks(facts, opts))),))
+        target = inspect_bundle(list(args.paths), options)
+    return Report("server", (target,))
 
 
-def _served_options(
-    url: str, connect_spec: str | None, resolvers: list[str], timeout: float
-) -> Options:
-    """The certificate served at --url now: the 0.0.0.0:443 binding should hold exactly it."""
-    from cryptography.hazmat.primitives import hashes
-
-    from daserver_check.commands.probe import parse_connect
-    from daserver_check.commands.served import ServedChainError, fetch_served_chain
-    from daserver_check.server.checks import Options
-    from daserver_check.target import TargetError, parse_iphttps_url
-
-    if not 0 < timeout <= 300:
-        raise InputError(f"--timeout {timeout:g}: must be more than 0 and at most 300 seconds")
-    try:
-        target = parse_iphttps_url(url)
-    except TargetError as exc:
-        raise InputError(f"--url {url}: {exc}") from None
-    connect = parse_connect(connect_spec) if connect_spec else None
+def _resolvers(specs: list[str]) -> tuple[str, ...]:
     from daserver_check.probe.dns import ResolverSpecError, parse_resolver
 
-    for spec in resolvers:
+    for spec in specs:
         try:
             parse_resolver(spec)
         except ResolverSpecError as exc:
             raise InputError(f"--resolver {spec}: {exc}") from None
-    try:
-        served = fetch_served_chain(target, connect=connect, resolvers=resolvers, timeout=timeout)
-    except ServedChainError as exc:
-        raise InputError(f"--url {url}: cannot fetch the served certificate: {exc} "
-                         "(give the certificate with --cert instead)") from None
-    thumbprint = served.chain[0].fingerprint(hashes.SHA1()).hex()
-    return Options(cert_thumbprint=thumbprint,
-                   cert_label=f"the certificate served at {url} ({served.served_from})")
+    return tuple(specs)
 
 
 def _live() -> Facts:  # pragma: no cover - Windows only

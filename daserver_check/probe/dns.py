@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     import dns.rdatatype
     import dns.resolver
 
-from daserver_check.hostport import HostPortError, split_host_port
+from daserver_check.hostport import HostPortError, join_host_port, parse_port, split_host_port
 from daserver_check.probe.deadline import Deadline
 
 SYSTEM = "system"
@@ -49,7 +48,6 @@ can overrun by up to that back-off; the stage's own join, not dnspython, keeps t
 # A resolver spec is an address with an optional port; anything longer is not one, and bounding
 # it keeps error messages to one short line.
 _MAX_SPEC_LENGTH = 100
-_PORT_RE = re.compile(r"[0-9]{1,5}")
 
 
 class ResolverSpecError(ValueError):
@@ -123,7 +121,7 @@ def parse_resolver(spec: str) -> tuple[str, int]:
 
 def format_resolver(address: str, port: int) -> str:
     """The `resolver` label of a query: `IP:PORT`, or `[IPv6]:PORT` so that it parses back."""
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    return join_host_port(address, port)
 
 
 def _parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
@@ -144,10 +142,10 @@ def _parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
 
 
 def _parse_port(text: str, spec: str) -> int:
-    # A regex instead of int(): int() accepts "+53", " 53", "5_3" and non-ASCII digits.
-    if not _PORT_RE.fullmatch(text) or not 1 <= int(text) <= 65535:
-        raise ResolverSpecError(f"{spec!r}: port must be a number 1-65535")
-    return int(text)
+    try:
+        return parse_port(text)
+    except HostPortError:
+        raise ResolverSpecError(f"{spec!r}: port must be a number 1-65535") from None
 
 
 # --------------------------------------------------------------------------- resolution

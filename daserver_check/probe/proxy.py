@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from daserver_check.hostport import join_host_port
 from daserver_check.probe import tcp
 from daserver_check.probe.deadline import Deadline
 from daserver_check.probe.tcp import wait_ready
@@ -79,7 +80,7 @@ def parse_proxy_url(text: str) -> ProxySpec:
 
 
 def authority(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return join_host_port(host, port)
 
 
 class ConnectOutcome(enum.StrEnum):

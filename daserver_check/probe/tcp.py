@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from daserver_check.hostport import join_host_port
 from daserver_check.probe.deadline import Deadline
 
 
@@ -132,4 +133,4 @@ def _strerror(err: int) -> str:
 
 
 def _join(address: str, port: int) -> str:
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    return join_host_port(address, port)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from daserver_check.findings import FindingId
 from daserver_check.model import ExitCode, Finding, Report, Status
 
 _STATE = {ExitCode.OK: "OK", ExitCode.WARNING: "WARNING", ExitCode.CRITICAL: "CRITICAL",
@@ -22,7 +23,7 @@ def _worst_finding(report: Report) -> Finding | None:
 def _days_left(report: Report) -> float | None:
     values = []
     for f in report.all_findings():
-        if f.id == "cert.validity" and isinstance(f.evidence.get("not_after"), str):
+        if f.id == FindingId.CERT_VALIDITY and isinstance(f.evidence.get("not_after"), str):
             try:
                 end = datetime.fromisoformat(str(f.evidence["not_after"]).replace("Z", "+00:00"))
             except ValueError:

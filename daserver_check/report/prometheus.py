@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Report, Status, TargetReport
 
 _STATUS_VALUE = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 3}
@@ -65,7 +66,7 @@ def _samples(target: TargetReport) -> Iterator[tuple[str, str, float]]:
 
 def _finding_samples(t: str, f: Finding) -> Iterator[tuple[str, str, float]]:
     address = f.address or ""
-    if f.id == "cert.validity":
+    if f.id == FindingId.CERT_VALIDITY:
         chain = f.evidence.get("chain")
         leaf: float | None = None
         others: list[float] = []
@@ -88,7 +89,7 @@ def _finding_samples(t: str, f: Finding) -> Iterator[tuple[str, str, float]]:
         if others:
             yield ("daserver_cert_not_after_timestamp_seconds",
                    _labels(target=t, address=address, position="chain"), min(others))
-    elif f.id == "tls.null-cipher" and f.status is not Status.SKIP:
+    elif f.id == FindingId.TLS_NULL_CIPHER and f.status is not Status.SKIP:
         offered = bool(f.evidence.get("offered"))
         yield ("daserver_tls_null_cipher_offered", _labels(target=t, address=address),
                1.0 if offered else 0.0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from daserver_check.codes import lookup
+from daserver_check.findings import FindingId
 from daserver_check.model import ExitCode, Finding, Report, Status, TargetReport, format_code
 
 _VERDICT = {
@@ -133,7 +134,7 @@ def _finding_lines(f: Finding, color: bool) -> list[str]:
 def _rollout_lines(target: TargetReport) -> list[str]:
     """`cert`: the thumbprints and install commands of the `cert.rollout` finding, shown only
     when nothing failed (a failing certificate must not come with instructions to install it)."""
-    rollout = next((f for f in target.findings if f.id == "cert.rollout"), None)
+    rollout = next((f for f in target.findings if f.id == FindingId.CERT_ROLLOUT), None)
     if rollout is None or target.status is Status.FAIL:
         return []
     evidence = rollout.evidence

@@ -8,11 +8,13 @@ DisabledComponents; KB 2980635 for ProxyMgr). A check whose facts were not colle
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from daserver_check.model import Finding, Status
+from daserver_check.findings import FindingId
+from daserver_check.model import Finding, Status, guarded, guarded_stage
 from daserver_check.server.facts import Binding, Facts, Reservation
 from daserver_check.server.paths import (
     DISABLED_COMPONENTS,
@@ -82,7 +84,7 @@ def _unique(reservations: list[Reservation]) -> list[Reservation]:
     return list(by_url.values())
 
 
-def _skip_reservations(fid: str, title: str) -> Finding:
+def _skip_reservations(fid: FindingId, title: str) -> Finding:
     return Finding(
         fid,
         Status.SKIP,
@@ -93,7 +95,7 @@ def _skip_reservations(fid: str, title: str) -> Finding:
 
 
 def check_urlacl_conflict(facts: Facts, opts: Options) -> Finding:
-    fid = "server.urlacl.conflict"
+    fid = FindingId.SERVER_URLACL_CONFLICT
     if facts.reservations is None:
         return _skip_reservations(fid, "URL reservations conflicting with IP-HTTPS")
     port = iphttps_port(facts)
@@ -148,7 +150,7 @@ def _path_key(url: str) -> tuple[str, int | None, str] | None:
 
 
 def check_urlacl_duplicate(facts: Facts, opts: Options) -> Finding:
-    fid = "server.urlacl.duplicate"
+    fid = FindingId.SERVER_URLACL_DUPLICATE
     if facts.reservations is None:
         return _skip_reservations(fid, "Duplicate URL reservations")
     groups: dict[tuple[str, int | None, str], list[Reservation]] = {}
@@ -181,7 +183,7 @@ def check_urlacl_duplicate(facts: Facts, opts: Options) -> Finding:
 
 
 def check_urlacl_acl(facts: Facts, opts: Options) -> Finding:
-    fid = "server.urlacl.acl"
+    fid = FindingId.SERVER_URLACL_ACL
     if facts.reservations is None:
         return _skip_reservations(fid, "URL reservation security descriptors")
     unique = _unique(facts.reservations)
@@ -219,7 +221,7 @@ def _unique_bindings(bindings: list[Binding]) -> list[Binding]:
 
 
 def check_sslcert_binding(facts: Facts, opts: Options) -> Finding:
-    fid = "server.sslcert.binding"
+    fid = FindingId.SERVER_SSLCERT_BINDING
     if facts.bindings is None:
         return Finding(fid, Status.SKIP, "HTTP.sys SSL binding of the IP-HTTPS port",
                        detail="skipped: no SSL bindings collected (`netsh http show sslcert` "
@@ -312,7 +314,7 @@ _DC_BITS = (
 
 
 def check_ipv6_components(facts: Facts, opts: Options) -> Finding:
-    fid = "server.ipv6.components"
+    fid = FindingId.SERVER_IPV6_COMPONENTS
     key = TCPIP6_PARAMETERS
     if not facts.ipv6_collected:
         return Finding(fid, Status.SKIP, "IPv6 DisabledComponents",
@@ -350,7 +352,7 @@ def check_ipv6_components(facts: Facts, opts: Options) -> Finding:
 
 
 def check_iphttps_policy(facts: Facts, opts: Options) -> Finding:
-    fid = "server.iphttps.policy"
+    fid = FindingId.SERVER_IPHTTPS_POLICY
     if not facts.policy_collected:
         return Finding(fid, Status.SKIP, "IP-HTTPS policy keys",
                        detail="skipped: v6Transition policy key not collected (v6transition.reg "
@@ -395,7 +397,7 @@ def check_iphttps_policy(facts: Facts, opts: Options) -> Finding:
 
 def check_iphttps_state(facts: Facts, opts: Options) -> list[Finding]:
     if facts.interfaces is None:
-        return [Finding("server.iphttps.state", Status.SKIP, "IP-HTTPS interface state",
+        return [Finding(FindingId.SERVER_IPHTTPS_STATE, Status.SKIP, "IP-HTTPS interface state",
                         detail="skipped: no `netsh interface httpstunnel show interfaces` or "
                         "Get-NetIPHttpsState output collected")]
     seen: set[tuple[str, int | None, str | None]] = set()
@@ -411,7 +413,7 @@ def check_iphttps_state(facts: Facts, opts: Options) -> list[Finding]:
 
 
 def check_client_proxy(facts: Facts, opts: Options) -> Finding:
-    fid = "client.proxy"
+    fid = FindingId.CLIENT_PROXY
     if not facts.proxymgr_collected:
         return Finding(fid, Status.SKIP, "Cached proxy entries (ProxyMgr)",
                        detail="skipped: ProxyMgr not collected (proxymgr.reg or a client's "
@@ -446,46 +448,35 @@ def check_artifacts(facts: Facts) -> Finding:
                 "ignored": facts.ignored,
                 "problems": [{"path": p, "error": e} for p, e in facts.problems]}
     if facts.problems:
-        return Finding("server.artifacts", Status.ERROR,
+        return Finding(FindingId.SERVER_ARTIFACTS, Status.ERROR,
                        f"{len(facts.problems)} artifact(s) could not be read",
                        detail="; ".join(f"{p}: {e}" for p, e in facts.problems),
                        evidence=evidence)
-    return Finding("server.artifacts", Status.PASS,
+    return Finding(FindingId.SERVER_ARTIFACTS, Status.PASS,
                    f"{len(facts.sources)} artifact(s) read",
                    detail=", ".join(f"{p} ({k})" for p, k in facts.sources)
                    + (f"; ignored: {', '.join(facts.ignored)}" if facts.ignored else ""),
                    evidence=evidence)
 
 
-_SINGLE: tuple[Callable[[Facts, Options], Finding], ...] = (
-    check_urlacl_conflict,
-    check_urlacl_duplicate,
-    check_urlacl_acl,
-    check_sslcert_binding,
-    check_ipv6_components,
-    check_iphttps_policy,
+_SINGLE: tuple[tuple[FindingId, Callable[[Facts, Options], Finding]], ...] = (
+    (FindingId.SERVER_URLACL_CONFLICT, check_urlacl_conflict),
+    (FindingId.SERVER_URLACL_DUPLICATE, check_urlacl_duplicate),
+    (FindingId.SERVER_URLACL_ACL, check_urlacl_acl),
+    (FindingId.SERVER_SSLCERT_BINDING, check_sslcert_binding),
+    (FindingId.SERVER_IPV6_COMPONENTS, check_ipv6_components),
+    (FindingId.SERVER_IPHTTPS_POLICY, check_iphttps_policy),
 )
 
 
 def run_checks(facts: Facts, opts: Options | None = None) -> list[Finding]:
     """Every check, in contract order; a bug in one check becomes an `error` finding."""
-    opts = opts or Options()
-    findings = [check_artifacts(facts)]
-    for check in _SINGLE:
-        findings.append(_guard(check, facts, opts))
-    try:
-        findings.extend(check_iphttps_state(facts, opts))
-    except Exception as exc:
-        findings.append(Finding("server.iphttps.state", Status.ERROR, "check failed",
-                                detail=f"{type(exc).__name__}: {exc}"))
-    findings.append(_guard(check_client_proxy, facts, opts))
+    options = opts or Options()
+    findings = [guarded(FindingId.SERVER_ARTIFACTS, lambda: check_artifacts(facts))]
+    for fid, check in _SINGLE:
+        findings.append(guarded(fid, functools.partial(check, facts, options)))
+    findings.extend(guarded_stage((FindingId.SERVER_IPHTTPS_STATE,),
+                                  lambda: check_iphttps_state(facts, options)))
+    findings.append(guarded(FindingId.CLIENT_PROXY,
+                            functools.partial(check_client_proxy, facts, options)))
     return findings
-
-
-def _guard(check: Callable[[Facts, Options], Finding], facts: Facts, opts: Options) -> Finding:
-    try:
-        return check(facts, opts)
-    except Exception as exc:
-        fid = check.__name__.removeprefix("check_").replace("_", ".", 1).replace("_", "-")
-        return Finding(f"server.{fid}", Status.ERROR, "check failed",
-                       detail=f"{type(exc).__name__}: {exc}")

@@ -13,18 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from daserver_check.codes import ClientErrorCode, lookup
+from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status, format_code
 
-STATE_ID = "server.iphttps.state"
+STATE_ID = FindingId.SERVER_IPHTTPS_STATE
 
 # Which command runs a check (the finding-id prefix decides). URL is replaced by the interface's
 # URL when the output names it.
 _COMMANDS: tuple[tuple[str, str], ...] = (
-    ("iphttps.prefix", "daserver-check probe URL --router-discovery"),
+    (FindingId.IPHTTPS_PREFIX, "daserver-check probe URL --router-discovery"),
     ("proxy.", "daserver-check probe URL --proxy http://PROXY:PORT"),
     ("trace.", "daserver-check trace URL"),
-    ("cert.replacement", "daserver-check cert NEW.pfx --against URL"),
-    ("cert.private-key", "daserver-check cert CERT.pfx --url URL"),
+    (FindingId.CERT_REPLACEMENT, "daserver-check cert NEW.pfx --against URL"),
+    (FindingId.CERT_PRIVATE_KEY, "daserver-check cert CERT.pfx --url URL"),
     ("client.", "daserver-check server CLIENT-BUNDLE/  (bundle from `daserver-check collect-script`"
                 " run on the client)"),
     ("server.", "daserver-check server BUNDLE/  (bundle from `daserver-check collect-script` run "
@@ -134,7 +135,7 @@ def state_finding(
     url: str | None = None,
     status_text: str | None = None,
     source: str = "",
-    finding_id: str = STATE_ID,
+    finding_id: FindingId = STATE_ID,
 ) -> Finding:
     """One finding for one interface (or one bare code): pass for 0x0, fail otherwise."""
     evidence: dict[str, Any] = {

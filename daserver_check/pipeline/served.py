@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from daserver_check.hostport import join_host_port
+
 if TYPE_CHECKING:
     from cryptography import x509
 
@@ -48,7 +50,6 @@ def fetch_served_chain(
         addresses = resolve_host(url.host, resolvers, deadline).addresses
         if not addresses:
             raise ServedChainError(f"{url.host} does not resolve")
-    sni = None if url.ip_literal else url.host  # RFC 6066 §3: no IP literals in SNI
     errors: list[str] = []
     for address in addresses[:4]:
         # Encrypted suites first (every server offers them); a server offering only the null
@@ -59,7 +60,7 @@ def fetch_served_chain(
                 errors.append(f"{_join(address, port)}: {tcp_result.detail}")
                 break
             try:
-                result, _ = tls.handshake(sock, sni, mode, deadline)
+                result, _ = tls.handshake(sock, url.sni, mode, deadline)
             finally:
                 sock.close()
             if result.peer_chain:
@@ -69,4 +70,4 @@ def fetch_served_chain(
 
 
 def _join(address: str, port: int) -> str:
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    return join_host_port(address, port)

@@ -1,19 +1,39 @@
-"""Probe settings taken from a profile alone (checklist, exporter)."""
+"""What a probe needs besides the URL: the profile, deadline, resolvers, route and trust store.
+
+`probe` builds these from its options; `checklist` and `exporter` from a profile alone.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from daserver_check.errors import InputError
 
 if TYPE_CHECKING:
-    from daserver_check.commands.probe_engine import ProbeSettings
+    from daserver_check.certs.trust import TrustStore
+    from daserver_check.probe.proxy import ProxySpec
     from daserver_check.profile import Profile
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    profile: Profile
+    timeout: float
+    resolvers: tuple[str, ...]
+    connect: tuple[str, int | None] | None
+    trust: TrustStore
+    # Opt-in RS -> RA after the POST; the profile's iphttps.router_discovery also turns it on.
+    router_discovery: bool = False
+    # Tunnel every connection through this HTTP proxy with CONNECT.
+    proxy: ProxySpec | None = None
+
+    @property
+    def wants_router_discovery(self) -> bool:
+        return self.router_discovery or self.profile.iphttps.router_discovery
 
 
 def settings_for_profile(profile: Profile) -> ProbeSettings:
     from daserver_check.certs.trust import TrustStoreError, load_trust_store
-    from daserver_check.commands.probe_engine import ProbeSettings
     from daserver_check.profile import resolve_relative
 
     try:

@@ -21,8 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from daserver_check.commands.probe_engine import ProbeSettings, probe_url
 from daserver_check.model import Report
+from daserver_check.pipeline.engine import probe_url
+from daserver_check.pipeline.settings import ProbeSettings
 from daserver_check.report import OutputFormat, render
 from daserver_check.target import TargetError, parse_iphttps_url
 

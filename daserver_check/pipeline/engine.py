@@ -19,7 +19,6 @@ from cryptography import x509
 from OpenSSL import SSL
 
 from daserver_check.certs.analysis import CertPolicy, analyse_chain
-from daserver_check.certs.trust import TrustStore
 from daserver_check.checks.addresses import (
     entry_point_summary,
     entry_points_finding,
@@ -33,33 +32,18 @@ from daserver_check.checks.router_discovery import prefix_finding, prefix_skippe
 from daserver_check.checks.target import target_findings, url_error
 from daserver_check.checks.tcp import tcp_finding
 from daserver_check.checks.tls import tls_findings
+from daserver_check.findings import STAGE_IDS, FindingId
 from daserver_check.model import Finding, TargetReport
+from daserver_check.pipeline.settings import ProbeSettings
 from daserver_check.probe import iphttps, tcp, tls
 from daserver_check.probe.deadline import Deadline
 from daserver_check.probe.proxy import ConnectResult, ProxySpec, authority, open_tunnel
 from daserver_check.probe.router_discovery import RouterDiscoveryResult
-from daserver_check.profile import Profile
 from daserver_check.target import IphttpsUrl, TargetError, parse_iphttps_url
 
 # Time kept back from the deadline for closing sockets and building the report.
 _MARGIN = 0.05
 
-
-@dataclass(frozen=True)
-class ProbeSettings:
-    profile: Profile
-    timeout: float
-    resolvers: tuple[str, ...]
-    connect: tuple[str, int | None] | None
-    trust: TrustStore
-    # Opt-in RS -> RA after the POST; the profile's iphttps.router_discovery also turns it on.
-    router_discovery: bool = False
-    # Tunnel every connection through this HTTP proxy with CONNECT.
-    proxy: ProxySpec | None = None
-
-    @property
-    def wants_router_discovery(self) -> bool:
-        return self.router_discovery or self.profile.iphttps.router_discovery
 
 
 def probe_url(url: str, settings: ProbeSettings) -> TargetReport:
@@ -178,7 +162,7 @@ def _null_handshake_unguarded(target: IphttpsUrl, route: _Route, deadline: Deadl
             tls.TlsResult(tls.TlsMode.NULL_ONLY, tls.TlsOutcome.ERROR,
                           f"second TCP connection failed: {why}")
         )
-    result, conn = tls.handshake(sock, _sni(target), tls.TlsMode.NULL_ONLY, deadline)
+    result, conn = tls.handshake(sock, target.sni, tls.TlsMode.NULL_ONLY, deadline)
     return _Handshake(result, conn, sock)
 
 
@@ -213,7 +197,7 @@ def _probe_route(
         findings.append(_relabel_tcp(tcp_finding(tcp_result), route))
     else:
         # Not reaching the proxy is the proxy's finding (proxy.connect), not the server's.
-        findings.extend(skipped(("tcp.connect",), "no connection to the proxy (see "
+        findings.extend(skipped((FindingId.TCP_CONNECT,), "no connection to the proxy (see "
                                 "proxy.connect)", address))
     if sock is None:
         if connect_result is not None and tcp_result is not None and tcp_result.outcome is (
@@ -236,7 +220,7 @@ def _probe_route(
         daemon=True,
     )
     null_thread.start()
-    enc_result, enc_conn = tls.handshake(sock, _sni(target), tls.TlsMode.ENCRYPTED, deadline)
+    enc_result, enc_conn = tls.handshake(sock, target.sni, tls.TlsMode.ENCRYPTED, deadline)
     encrypted = _Handshake(enc_result, enc_conn, sock)
     post_result: iphttps.PostResult | None = None
     rd_result: RouterDiscoveryResult | None = None
@@ -287,7 +271,7 @@ def _probe_route(
     if post_result is not None:
         findings.extend(iphttps_findings(post_result, path=target.path, address=address))
     else:
-        findings.extend(skipped(("iphttps.post", "iphttps.server"), "no TLS handshake", address))
+        findings.extend(skipped(STAGE_IDS["iphttps"], "no TLS handshake", address))
     if wants_rd:
         if rd_result is not None:
             findings.append(prefix_finding(rd_result, address=address))
@@ -357,7 +341,7 @@ def _probe_via_proxy(
             else:
                 detail = "the direct handshake did not finish in time"
         if connected is None:  # pragma: no cover (a proxy route always reports its CONNECT)
-            return skipped(("proxy.connect",), "no CONNECT was sent", host)
+            return skipped((FindingId.PROXY_CONNECT,), "no CONNECT was sent", host)
         return [proxy_finding(connected, address=host, proxied_chain=chain,
                               direct_chain=direct, direct_detail=detail)]
 
@@ -372,12 +356,8 @@ def _direct_chain(
     if sock is None:
         return (), f"direct connection to {address}: {tcp_result.detail}"
     try:
-        result, _conn = tls.handshake(sock, _sni(target), tls.TlsMode.ENCRYPTED, deadline)
+        result, _conn = tls.handshake(sock, target.sni, tls.TlsMode.ENCRYPTED, deadline)
     finally:
         sock.close()
     return tuple(result.peer_chain), f"direct handshake with {address}: {result.detail}"
 
-
-def _sni(target: IphttpsUrl) -> str | None:
-    # RFC 6066 §3: SNI carries host names only, never IP literals.
-    return None if target.ip_literal else target.host

@@ -1,0 +1,1 @@
+"""The Prometheus multi-target exporter: the HTTP server (`server`); `commands/exporter` is glue."""

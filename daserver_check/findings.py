@@ -1,0 +1,251 @@
+"""The finding registry: every finding id the tool can report, and what it means.
+
+This is the one place a finding is declared. Each entry says its stage, a title (what the check
+looks at, shown when it is skipped), which commands report it, how to make a skipped check run,
+the client codes it can predict, and the module that makes it. The module is named, not
+imported, so this file stays on the ground floor: `tests/test_findings.py` imports every named
+module and checks that it really makes its ids, that every code is in the catalogue
+(`codes.py`), and that the README's findings table matches this registry.
+
+To add a finding: add a member to `FindingId`, an entry to `_SPECS`, make it in the named module
+(`Finding(id=FindingId.X, ...)`), and run `python -m daserver_check.findings --markdown` to
+refresh the README table and `docs/architecture.md`.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+class FindingId(enum.StrEnum):
+    """Every id a finding can carry. The values are the stable contract names."""
+
+    TARGET_URL = "target.url"
+    TARGET_IP_LITERAL = "target.ip-literal"
+    DNS_RESOLVE = "dns.resolve"
+    DNS_NODATA = "dns.nodata"
+    DNS_PRIVATE_ADDRESS = "dns.private-address"
+    DNS_CONSISTENCY = "dns.consistency"
+    DNS_ENTRY_POINTS = "dns.entry-points"
+    PROBE_ENTRY_POINTS = "probe.entry-points"
+    TCP_CONNECT = "tcp.connect"
+    TLS_HANDSHAKE = "tls.handshake"
+    TLS_NULL_CIPHER = "tls.null-cipher"
+    TLS_CLIENT_CERT = "tls.client-cert"
+    TLS_PROTOCOL = "tls.protocol"
+    CERT_SUBJECT_NAME = "cert.subject-name"
+    CERT_SUBJECT_EXTRA = "cert.subject-extra"
+    CERT_SAN = "cert.san"
+    CERT_EKU = "cert.eku"
+    CERT_VALIDITY = "cert.validity"
+    CERT_TRUST = "cert.trust"
+    CERT_CHAIN = "cert.chain"
+    CERT_KEY = "cert.key"
+    CERT_SIGNATURE = "cert.signature"
+    CERT_PRIVATE_KEY = "cert.private-key"
+    CERT_CRL = "cert.crl"
+    CERT_REPLACEMENT = "cert.replacement"
+    CERT_ROLLOUT = "cert.rollout"
+    CERT_INPUT = "cert.input"
+    IPHTTPS_POST = "iphttps.post"
+    IPHTTPS_SERVER = "iphttps.server"
+    IPHTTPS_PREFIX = "iphttps.prefix"
+    PROXY_CONNECT = "proxy.connect"
+    TRACE_PATH = "trace.path"
+    SERVER_ARTIFACTS = "server.artifacts"
+    SERVER_URLACL_CONFLICT = "server.urlacl.conflict"
+    SERVER_URLACL_DUPLICATE = "server.urlacl.duplicate"
+    SERVER_URLACL_ACL = "server.urlacl.acl"
+    SERVER_SSLCERT_BINDING = "server.sslcert.binding"
+    SERVER_IPV6_COMPONENTS = "server.ipv6.components"
+    SERVER_IPHTTPS_POLICY = "server.iphttps.policy"
+    SERVER_IPHTTPS_STATE = "server.iphttps.state"
+    SERVER_INPUT = "server.input"
+    CLIENT_PROXY = "client.proxy"
+    EXPLAIN_CODE = "explain.code"
+    BASELINE_WORSE = "baseline.worse"
+    BASELINE_FIXED = "baseline.fixed"
+    BASELINE_UNCHANGED = "baseline.unchanged"
+    BASELINE_NEW = "baseline.new"
+    CHECKLIST_JOB = "checklist.job"
+
+    @property
+    def stage(self) -> str:
+        return self.value.split(".", 1)[0]
+
+
+class Command(enum.StrEnum):
+    """The subcommands that report findings."""
+
+    PROBE = "probe"
+    CERT = "cert"
+    SERVER = "server"
+    EXPLAIN = "explain"
+    CHECKLIST = "checklist"
+    EXPORTER = "exporter"
+    TRACE = "trace"
+
+
+@dataclass(frozen=True, slots=True)
+class FindingSpec:
+    id: FindingId
+    title: str  # what the check looks at; the title of its skip finding
+    commands: tuple[Command, ...]
+    maker: str  # the module that makes it (dotted name, imported only by the tests)
+    predicts: tuple[int, ...] = ()  # client codes a failing finding can name (all in codes.py)
+    runs_with: str = ""  # how to make a skipped check run ("" when it always runs)
+
+    @property
+    def stage(self) -> str:
+        return self.id.stage
+
+
+_P = (Command.PROBE, Command.CHECKLIST, Command.EXPORTER)
+_PC = (*_P, Command.CERT)
+_S = (Command.SERVER, Command.CHECKLIST)
+_CONNECT = (0x2AFC, 0x2AF9)
+_INTERFACE = (0x643, 0x34)
+
+
+def _spec(
+    fid: FindingId,
+    title: str,
+    commands: tuple[Command, ...],
+    maker: str,
+    predicts: tuple[int, ...] = (),
+    runs_with: str = "",
+) -> FindingSpec:
+    return FindingSpec(fid, title, commands, f"daserver_check.{maker}", predicts, runs_with)
+
+
+F = FindingId
+_SPECS: tuple[FindingSpec, ...] = (
+    _spec(F.TARGET_URL, "IP-HTTPS URL is usable", _P, "checks.target"),
+    _spec(F.TARGET_IP_LITERAL, "URL host is a name, not an IP address", _P, "checks.target", (0x4BE,)),
+    _spec(F.DNS_RESOLVE, "Public name resolves", _P, "checks.dns", (0x2AF9,),
+          "give --resolver, or leave out --connect"),
+    _spec(F.DNS_NODATA, "Public name has A/AAAA records", _P, "checks.dns", (0x2AFC,)),
+    _spec(F.DNS_PRIVATE_ADDRESS, "Public name resolves to public addresses", _P, "checks.dns",
+          (0x2AFC,)),
+    _spec(F.DNS_CONSISTENCY, "Resolvers agree", _P, "checks.dns", (),
+          "give two or more resolvers"),
+    _spec(F.DNS_ENTRY_POINTS, "Resolved addresses match the profile's entry points", _P,
+          "checks.addresses", _CONNECT, "list deployment.entry_points in the profile"),
+    _spec(F.PROBE_ENTRY_POINTS, "Every probed address passes", _P, "checks.addresses", (),
+          "a name with several addresses, or several entry points"),
+    _spec(F.TCP_CONNECT, "TCP connection to the IP-HTTPS port", _P, "checks.tcp", (0x274C, 0x274D)),
+    _spec(F.TLS_HANDSHAKE, "TLS handshake", _P, "checks.tls", _CONNECT),
+    _spec(F.TLS_NULL_CIPHER, "Null-encryption cipher suites (Windows 8+ clients)", _P, "checks.tls"),
+    _spec(F.TLS_CLIENT_CERT, "Client certificate request", _P, "checks.tls", (0x90320,)),
+    _spec(F.TLS_PROTOCOL, "TLS protocol version", _P, "checks.tls"),
+    _spec(F.CERT_SUBJECT_NAME, "Certificate Subject CN matches the host", _PC,
+          "certs.name_checks", (0x103,), "give --url"),
+    _spec(F.CERT_SUBJECT_EXTRA, "Certificate Subject carries nothing extra", _PC,
+          "certs.name_checks", (0x103,), "give --url"),
+    _spec(F.CERT_SAN, "Certificate SAN contains the host", _PC, "certs.name_checks", (0x103,),
+          "give --url"),
+    _spec(F.CERT_EKU, "Server Authentication EKU", _PC, "certs.name_checks", (0x103,)),
+    _spec(F.CERT_VALIDITY, "Certificate validity period", _PC, "certs.cert_checks", (0x800B0101,)),
+    _spec(F.CERT_TRUST, "Certificate chain trust", _PC, "certs.chain_checks", (0x800B0109,)),
+    _spec(F.CERT_CHAIN, "Intermediate certificates served", _PC, "certs.chain_checks",
+          (0x800B0109,)),
+    _spec(F.CERT_KEY, "Certificate key type and size", _PC, "certs.cert_checks"),
+    _spec(F.CERT_SIGNATURE, "Certificate signature algorithm", _PC, "certs.cert_checks"),
+    _spec(F.CERT_PRIVATE_KEY, "Private key present and matching", (Command.CERT, Command.CHECKLIST),
+          "certs.private_key", (0x103,), "give a PFX, or a PEM with its key"),
+    _spec(F.CERT_CRL, "Certificate revocation (CRL)", (Command.CERT, Command.CHECKLIST),
+          "certs.crl", (0x80092013, 0x80092010), "leave out --offline"),
+    _spec(F.CERT_REPLACEMENT, "New certificate is a drop-in replacement", (Command.CERT,),
+          "certs.replacement", (0x103,), "give --against URL"),
+    _spec(F.CERT_ROLLOUT, "Rollout steps", (Command.CERT,), "commands.cert"),
+    _spec(F.CERT_INPUT, "Certificate file could be checked", (Command.CHECKLIST,),
+          "checks.common"),
+    _spec(F.IPHTTPS_POST, "IP-HTTPS POST answered 200", _P, "checks.iphttps", _CONNECT),
+    _spec(F.IPHTTPS_SERVER, "Answer comes from HTTP.sys", _P, "checks.iphttps", _CONNECT),
+    _spec(F.IPHTTPS_PREFIX, "Router Advertisement with a /64 prefix", _P, "checks.router_discovery",
+          _CONNECT, "give --router-discovery"),
+    _spec(F.PROXY_CONNECT, "CONNECT through the proxy", _P, "checks.proxy", _CONNECT,
+          "give --proxy"),
+    _spec(F.TRACE_PATH, "TCP SYNs reach the server", (Command.TRACE,), "checks.trace",
+          (0x274C,)),
+    _spec(F.SERVER_ARTIFACTS, "Collected files were read", _S, "server.checks"),
+    _spec(F.SERVER_URLACL_CONFLICT, "URL reservations conflicting with IP-HTTPS", _S,
+          "server.checks", _INTERFACE, "collect urlacl.txt or the HTTP registry key"),
+    _spec(F.SERVER_URLACL_DUPLICATE, "Duplicate URL reservations", _S, "server.checks",
+          _INTERFACE, "collect urlacl.txt or the HTTP registry key"),
+    _spec(F.SERVER_URLACL_ACL, "URL reservation security descriptors", _S, "server.checks",
+          _INTERFACE, "collect urlacl.txt or the HTTP registry key"),
+    _spec(F.SERVER_SSLCERT_BINDING, "HTTP.sys SSL binding of the IP-HTTPS port", _S,
+          "server.checks", (0x103,), "collect sslcert.txt or the HTTP registry key"),
+    _spec(F.SERVER_IPV6_COMPONENTS, "IPv6 DisabledComponents", _S, "server.checks", _INTERFACE,
+          "collect the Tcpip6 registry key"),
+    _spec(F.SERVER_IPHTTPS_POLICY, "IP-HTTPS policy keys", _S, "server.checks", _INTERFACE,
+          "collect the Tcpip\\v6Transition policy key"),
+    _spec(F.SERVER_IPHTTPS_STATE, "IP-HTTPS interface state", _S, "server.state",
+          (0x643, 0x34, 0x103, 0x2AF9, 0x2AFC), "collect `netsh interface httpstunnel show interfaces`"),
+    _spec(F.SERVER_INPUT, "Server bundle could be read", (Command.CHECKLIST,), "checks.common"),
+    _spec(F.CLIENT_PROXY, "Cached proxy entries (ProxyMgr)", _S, "server.checks", _CONNECT,
+          "collect the iphlpsvc ProxyMgr key"),
+    _spec(F.EXPLAIN_CODE, "What a client error code means", (Command.EXPLAIN,), "server.state"),
+    _spec(F.BASELINE_WORSE, "Findings worse than the baseline", (Command.CHECKLIST,), "baseline",
+          (), "give --baseline"),
+    _spec(F.BASELINE_FIXED, "Findings fixed since the baseline", (Command.CHECKLIST,), "baseline",
+          (), "give --baseline"),
+    _spec(F.BASELINE_UNCHANGED, "Findings unchanged since the baseline", (Command.CHECKLIST,),
+          "baseline", (), "give --baseline"),
+    _spec(F.BASELINE_NEW, "Findings new since the baseline", (Command.CHECKLIST,), "baseline",
+          (), "give --baseline"),
+    _spec(F.CHECKLIST_JOB, "A checklist job ran to the end", (Command.CHECKLIST,),
+          "commands.checklist"),
+)
+del F
+
+REGISTRY: Mapping[FindingId, FindingSpec] = MappingProxyType({s.id: s for s in _SPECS})
+
+# The findings each probe stage reports, in report order (used to skip a whole stage).
+STAGE_IDS: Mapping[str, tuple[FindingId, ...]] = MappingProxyType({
+    "dns": (FindingId.DNS_RESOLVE, FindingId.DNS_NODATA, FindingId.DNS_PRIVATE_ADDRESS,
+            FindingId.DNS_CONSISTENCY),
+    "tcp": (FindingId.TCP_CONNECT,),
+    "tls": (FindingId.TLS_HANDSHAKE, FindingId.TLS_NULL_CIPHER, FindingId.TLS_CLIENT_CERT,
+            FindingId.TLS_PROTOCOL),
+    "cert": (FindingId.CERT_SUBJECT_NAME, FindingId.CERT_SUBJECT_EXTRA, FindingId.CERT_SAN,
+             FindingId.CERT_EKU, FindingId.CERT_VALIDITY, FindingId.CERT_TRUST,
+             FindingId.CERT_CHAIN, FindingId.CERT_KEY, FindingId.CERT_SIGNATURE),
+    "iphttps": (FindingId.IPHTTPS_POST, FindingId.IPHTTPS_SERVER),
+})
+
+# The certificate name checks: skipped together when no URL is known.
+NAME_IDS: tuple[FindingId, ...] = (
+    FindingId.CERT_SUBJECT_NAME, FindingId.CERT_SUBJECT_EXTRA, FindingId.CERT_SAN,
+)
+
+
+def spec(finding_id: FindingId) -> FindingSpec:
+    return REGISTRY[finding_id]
+
+
+def title(finding_id: FindingId) -> str:
+    return REGISTRY[finding_id].title
+
+
+def markdown_table() -> str:
+    """The README's findings table, generated from the registry."""
+    lines = [
+        "| id | what it checks | reported by | can predict | made in |",
+        "|---|---|---|---|---|",
+    ]
+    for s in _SPECS:
+        predicts = ", ".join(f"0x{c:X}" for c in s.predicts) or "—"
+        commands = ", ".join(c.value for c in s.commands)
+        maker = s.maker.removeprefix("daserver_check.").replace(".", "/") + ".py"
+        lines.append(f"| `{s.id.value}` | {s.title} | {commands} | {predicts} | `{maker}` |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintainer's helper
+    sys.stdout.write(markdown_table())

@@ -1,0 +1,285 @@
+"""A certificate file judged as the IP-HTTPS certificate: `check_certificate_file`.
+
+The file is read by `certs.load`, judged by the probe's own analysis (`certs.analysis`, the name
+checks once per URL), then by `certs.private_key`, `certs.crl` and, with `against`, compared with
+the certificate served now (fetched with the probe's TLS stage) by `certs.replacement`. A
+`cert.rollout` pass finding carries the thumbprints and the install commands.
+
+Used by the `cert` command and by `checklist`. Unreadable input raises `InputError`; everything
+learned about the certificate is a finding.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from daserver_check.certs.analysis import CertPolicy
+from daserver_check.checks.common import skipped
+from daserver_check.errors import InputError
+from daserver_check.findings import NAME_IDS, FindingId
+from daserver_check.model import Finding, Status, TargetReport
+from daserver_check.server.paths import IPHTTPS_APP_ID
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from daserver_check.certs.load import CertBundle
+    from daserver_check.certs.trust import TrustStore
+    from daserver_check.profile import Profile
+    from daserver_check.target import IphttpsUrl
+
+DEFAULT_TIMEOUT = 10.0
+NO_PASSWORD_HINT = (
+    "give it with --password-env VAR or --password-file FILE"
+    " (no prompt: standard input is not a terminal)"
+)
+
+# Asks for the password of a file (the label names it); only where a person can answer.
+Prompt = Callable[[str], bytes]
+
+
+@dataclass(frozen=True)
+class CertFileOptions:
+    trust: TrustStore
+    urls: tuple[IphttpsUrl, ...] = ()
+    chain_file: str | None = None
+    profile: Profile | None = None
+    policy: CertPolicy = field(default_factory=CertPolicy)
+    offline: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    resolvers: tuple[str, ...] = ()
+    against: IphttpsUrl | None = None
+    connect: tuple[str, int | None] | None = None
+    password: bytes | None = field(default=None, repr=False)
+    prompt: Prompt | None = None  # None: never prompt (checklist workers, no terminal)
+
+
+def check_certificate_file(path: str, options: CertFileOptions) -> TargetReport:
+    """Every cert.* finding for the file at `path`; raises InputError when it cannot be read."""
+    from daserver_check.certs.load import choose_leaf
+    from daserver_check.certs.private_key import check_private_key
+
+    urls = list(options.urls)
+    if not urls and options.against is not None:
+        urls = [options.against]  # the URL compared against is the one the certificate must serve
+    bundle, password = _load(path, options.password, path, options.prompt)
+    extra: tuple[x509.Certificate, ...] = ()
+    if options.chain_file:
+        extra = _load(options.chain_file, password, f"--chain {options.chain_file}",
+                      options.prompt)[0].certificates
+    choice = choose_leaf(bundle, extra)
+    now = datetime.now(UTC)
+
+    findings = _analysis(choice.chain, urls, options.trust, now, options.policy)
+    findings.append(check_private_key(choice.leaf, bundle.keys, kind=bundle.kind))
+    crl = _crl(choice.chain, options.trust, now, options.offline, options.timeout,
+               options.resolvers)
+    findings.append(crl if options.profile is None else _crl_for_clients(crl, options.profile))
+    if options.against is not None:
+        findings.append(_replacement(choice.chain, options.against, options.connect,
+                                     options.resolvers, options.timeout, options.trust))
+    findings.append(rollout_finding(choice.leaf, bundle, path, choice.reason))
+    return TargetReport(path, tuple(findings))
+
+
+def _load(
+    path: str, password: bytes | None, label: str, prompt: Prompt | None
+) -> tuple[CertBundle, bytes | None]:
+    """The bundle in `path`, and the password that opened it (reused for --chain)."""
+    from daserver_check.certs.load import CertLoadError, PasswordRequired, load_file
+
+    try:
+        return load_file(path, password=password, label=label), password
+    except PasswordRequired as exc:
+        if password is not None or prompt is None:
+            raise InputError(f"{exc}: {NO_PASSWORD_HINT}") from None
+    except CertLoadError as exc:
+        raise InputError(str(exc)) from None
+    password = prompt(label)  # only when the caller can ask, and only when the file needs it
+    try:
+        return load_file(path, password=password, label=label), password
+    except CertLoadError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _crl_for_clients(finding: Finding, profile: Profile) -> Finding:
+    """Windows 7 clients enforce CRL checking for IP-HTTPS; Windows 8 and later turn it off
+    (KB 2980672). Without Windows 7 clients in the profile, an unreachable CRL is a warning:
+    still worth fixing, but no client fails on it. A revoked certificate stays a failure."""
+    offline_code = 0x80092013
+    if profile.deployment.has_windows7 or finding.status is not Status.FAIL:
+        return finding
+    if finding.predicts != (offline_code,):
+        return finding
+    return dataclasses.replace(
+        finding,
+        status=Status.WARN,
+        detail=f"{finding.detail} (warning only: the profile {profile.source} has no Windows 7 "
+        "clients, and Windows 8 and later do not check the IP-HTTPS CRL, KB 2980672)",
+    )
+
+
+def _with_url(finding: Finding, url: str) -> Finding:
+    return dataclasses.replace(
+        finding,
+        detail=f"{url}: {finding.detail}" if finding.detail else url,
+        evidence={**finding.evidence, "url": url},
+    )
+
+
+def _analysis(
+    chain: tuple[x509.Certificate, ...],
+    urls: list[IphttpsUrl],
+    trust: TrustStore,
+    now: datetime,
+    policy: CertPolicy,
+) -> list[Finding]:
+    """The probe's cert.* findings: the name checks once per URL (multisite deployments have
+    one URL per entry point), the others once."""
+    from daserver_check.certs.analysis import analyse_chain
+
+    if not urls:
+        rest = [f for f in analyse_chain(chain, "", trust=trust, now=now, policy=policy)
+                if f.id not in NAME_IDS]
+        return [*skipped(NAME_IDS, "no --url given (the name checks need the IP-HTTPS URL)",
+                         None), *rest]
+    names: list[Finding] = []
+    others: list[Finding] = []
+    for index, target in enumerate(urls):
+        for finding in analyse_chain(chain, target.host, trust=trust, now=now, policy=policy):
+            if finding.id in NAME_IDS:
+                names.append(_with_url(finding, target.url))
+            elif index == 0:
+                others.append(finding)
+    return [*names, *others]
+
+
+def _issuer(chain: tuple[x509.Certificate, ...], trust: TrustStore) -> x509.Certificate | None:
+    """The certificate whose key signed the leaf: from the path the analysis builds (file,
+    --chain, then the trust store); the leaf itself when it is self-signed."""
+    from daserver_check.certs.chain import build_path
+    from daserver_check.certs.x509util import is_self_signed
+
+    if is_self_signed(chain[0]):
+        return chain[0]
+    try:
+        path = build_path(chain, trust.roots)
+    except Exception:
+        return None
+    return path.steps[1].cert if len(path.steps) > 1 else None
+
+
+def _resolve_function(resolvers: tuple[str, ...]) -> Callable[[str, float], tuple[str, ...]]:
+    from daserver_check.probe.deadline import Deadline
+    from daserver_check.probe.dns import resolve_host
+
+    def resolve(host: str, seconds: float) -> tuple[str, ...]:
+        return resolve_host(host, resolvers, Deadline(seconds)).addresses
+
+    return resolve
+
+
+def _crl(
+    chain: tuple[x509.Certificate, ...],
+    trust: TrustStore,
+    now: datetime,
+    offline: bool,
+    timeout: float,
+    resolvers: tuple[str, ...],
+) -> Finding:
+    from daserver_check.certs.crl import check_crl
+
+    return check_crl(chain[0], _issuer(chain, trust), offline=offline, now=now,
+                     timeout=timeout, resolve=_resolve_function(resolvers))
+
+
+def _replacement(
+    chain: tuple[x509.Certificate, ...],
+    against: IphttpsUrl,
+    connect: tuple[str, int | None] | None,
+    resolvers: tuple[str, ...],
+    timeout: float,
+    trust: TrustStore,
+) -> Finding:
+    """Fetch the chain served at `against` with the probe's TLS stage, then compare."""
+    from daserver_check.certs.replacement import compare, comparison_error
+    from daserver_check.pipeline.served import ServedChainError, fetch_served_chain
+
+    try:
+        served = fetch_served_chain(against, connect=connect, resolvers=resolvers, timeout=timeout)
+    except ServedChainError as exc:
+        return comparison_error(against.url, str(exc))
+    return compare(chain, served.chain, url=against.url, host=against.host,
+                   served_from=served.served_from, trust=trust)
+
+
+def rollout_finding(
+    leaf: x509.Certificate, bundle: CertBundle, path: str, leaf_reason: str
+) -> Finding:
+    """cert.rollout: thumbprints and the install commands (text shows them unless failed)."""
+    from cryptography.hazmat.primitives import hashes
+
+    from daserver_check.certs.x509util import iso_utc, sha1_thumbprint, subject_text
+
+    sha1 = sha1_thumbprint(leaf)
+    sha256 = leaf.fingerprint(hashes.SHA256()).hex().upper()
+    name = os.path.basename(path) or path
+    steps: list[dict[str, str]] = []
+    if bundle.is_pkcs12:
+        steps.append({
+            "purpose": "import the PFX into the computer's Personal store (prompts for the"
+            " password)",
+            "command": f"Import-PfxCertificate -FilePath .\\{name} -CertStoreLocation"
+            " Cert:\\LocalMachine\\My -Password (Read-Host -AsSecureString -Prompt 'PFX"
+            " password')",
+        })
+    elif bundle.keys:
+        steps.append({
+            "purpose": "Windows imports a certificate with its key from a PFX: convert the"
+            " PEM first, then import new.pfx with Import-PfxCertificate",
+            "command": f"openssl pkcs12 -export -in {name} -out new.pfx",
+        })
+    else:
+        steps.append({
+            "purpose": "on the DirectAccess server where the request was made: pair the"
+            " certificate with its private key",
+            "command": f"certreq -accept {name}",
+        })
+    steps.extend([
+        {
+            "purpose": "make it the IP-HTTPS certificate (on one DirectAccess server; the"
+            " others of a cluster follow)",
+            "command": f"Set-RemoteAccess -SslCertificate (Get-ChildItem"
+            f" Cert:\\LocalMachine\\My\\{sha1})",
+        },
+        {
+            "purpose": "only if the HTTP.sys binding must be set by hand (remove the old"
+            " one first: netsh http delete sslcert ipport=0.0.0.0:443)",
+            "command": f"netsh http add sslcert ipport=0.0.0.0:443 certhash={sha1}"
+            f" appid={IPHTTPS_APP_ID} dsmapperusage=enable",
+        },
+        {
+            "purpose": "check that the binding shows the new thumbprint",
+            "command": "netsh http show sslcert ipport=0.0.0.0:443",
+        },
+    ])
+    return Finding(
+        id=FindingId.CERT_ROLLOUT,
+        status=Status.PASS,
+        title=f"Rollout: thumbprint {sha1}",
+        detail=f"{subject_text(leaf)}: SHA-1 {sha1}, SHA-256 {sha256} ({leaf_reason}).",
+        evidence={
+            "sha1": sha1,
+            "sha256": sha256,
+            "subject": subject_text(leaf),
+            "not_after": iso_utc(leaf.not_valid_after_utc),
+            "file_format": bundle.kind,
+            "leaf_choice": leaf_reason,
+            "steps": steps,
+        },
+    )
