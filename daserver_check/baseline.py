@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from daserver_check.errors import DaserverCheckError
 from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Report, Status, TargetReport
 
@@ -20,7 +21,7 @@ _RANK = {"skip": 0, "pass": 0, "warn": 1, "error": 2, "fail": 3}
 Key = tuple[str, str, str]  # target, id, address
 
 
-class BaselineError(ValueError):
+class BaselineError(DaserverCheckError, ValueError):
     pass
 
 

@@ -1,7 +1,17 @@
-"""Errors that end a command before it can report: bad usage or unreadable input (exit 3)."""
+"""The tool's exception root and the errors that end a command before it can report.
+
+Every error a user may see derives from `DaserverCheckError`; `cli.main` catches it once and
+prints one line (exit 3). Parser errors of untrusted input derive from it too (and from
+`ValueError`, which callers of the parsers have always caught). Anything else that escapes is a
+bug: one "internal error" line, the traceback only with --debug.
+"""
 
 from __future__ import annotations
 
 
-class InputError(Exception):
-    """One line for the user, e.g. `--ca-file /x.pem: no such file`. The CLI exits 3."""
+class DaserverCheckError(Exception):
+    """Root of the errors the tool reports as one line."""
+
+
+class InputError(DaserverCheckError):
+    """Bad usage or unreadable input, e.g. `--ca-file /x.pem: no such file`. The CLI exits 3."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import stat
 
+from daserver_check.errors import DaserverCheckError
+
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 
 
-class FileReadError(ValueError):
+class FileReadError(DaserverCheckError, ValueError):
     """`reason` is the end of a one-line message: "no such file", "is a directory", …"""
 
 

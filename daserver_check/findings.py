@@ -96,6 +96,7 @@ class FindingSpec:
     title: str  # what the check looks at; the title of its skip finding
     commands: tuple[Command, ...]
     maker: str  # the module that makes it (dotted name, imported only by the tests)
+    fails_when: str  # the verdict rule, as the README's findings table states it
     predicts: tuple[int, ...] = ()  # client codes a failing finding can name (all in codes.py)
     runs_with: str = ""  # how to make a skipped check run ("" when it always runs)
 
@@ -119,8 +120,70 @@ def _spec(
     predicts: tuple[int, ...] = (),
     runs_with: str = "",
 ) -> FindingSpec:
-    return FindingSpec(fid, title, commands, f"daserver_check.{maker}", predicts, runs_with)
+    return FindingSpec(fid, title, commands, f"daserver_check.{maker}", _WHEN[fid], predicts,
+                       runs_with)
 
+
+# What makes each finding warn or fail (the README's findings table).
+_WHEN: Mapping[FindingId, str] = {
+    FindingId.TARGET_URL: 'URL not https, no host, bad port (`error`: an input problem, exit 3)',
+    FindingId.TARGET_IP_LITERAL: 'the URL uses an IP address instead of a name',
+    FindingId.DNS_RESOLVE:
+        'NXDOMAIN / SERVFAIL (fail); every configured resolver silent or unreachable (`error`)',
+    FindingId.DNS_NODATA: 'the name exists but has no A/AAAA',
+    FindingId.DNS_PRIVATE_ADDRESS:
+        'the public name resolves to private/loopback/link-local space (a profile may allow it)',
+    FindingId.DNS_CONSISTENCY: 'resolvers disagree (warn)',
+    FindingId.DNS_ENTRY_POINTS: 'DNS returns an address that is not a listed entry point',
+    FindingId.PROBE_ENTRY_POINTS: 'some (warn) or all (fail) of the probed addresses fail',
+    FindingId.TCP_CONNECT: 'refused (0x274D), timed out / dropped (0x274C), unreachable',
+    FindingId.TLS_HANDSHAKE:
+        'no handshake at all, or none with encrypted suites when the profile has Windows 7 clients',
+    FindingId.TLS_NULL_CIPHER:
+        'null-encryption suites not offered (warn: Windows 8+ clients encrypt twice)',
+    FindingId.TLS_CLIENT_CERT: 'the server requests a client certificate',
+    FindingId.TLS_PROTOCOL: 'only TLS 1.1 or older (warn)',
+    FindingId.CERT_SUBJECT_NAME: 'Subject CN missing or not the URL host',
+    FindingId.CERT_SUBJECT_EXTRA: 'several CNs, or a CN with scheme/path/port/space',
+    FindingId.CERT_SAN: 'SAN without the host (fail); no SAN (warn)',
+    FindingId.CERT_EKU: 'EKU without Server Authentication (fail); no EKU (warn)',
+    FindingId.CERT_VALIDITY: 'expired / not yet valid (fail); within the warn/crit days (warn/fail)',
+    FindingId.CERT_TRUST: 'no chain to a trusted root (fail); self-signed (warn)',
+    FindingId.CERT_CHAIN: 'intermediates not served (warn)',
+    FindingId.CERT_KEY: 'RSA < 2048 (fail); ECDSA (warn: no null suites)',
+    FindingId.CERT_SIGNATURE: 'MD5 (fail) / SHA-1 (warn) signature',
+    FindingId.CERT_PRIVATE_KEY: 'no private key, or one that does not match',
+    FindingId.CERT_CRL: 'CRL unreachable/expired/bad (0x80092013); revoked (0x80092010)',
+    FindingId.CERT_REPLACEMENT: 'the new certificate is not a drop-in replacement for the one served',
+    FindingId.CERT_ROLLOUT:
+        'never fails: the thumbprints and the commands that install the certificate',
+    FindingId.CERT_INPUT: 'a listed certificate file cannot be read (`error`)',
+    FindingId.IPHTTPS_POST: 'the POST is not answered 200 (404, closed, reset …)',
+    FindingId.IPHTTPS_SERVER: 'the answer is not from HTTP.sys (warn)',
+    FindingId.IPHTTPS_PREFIX: 'opt-in: no Router Advertisement, or no /64 prefix in it',
+    FindingId.PROXY_CONNECT: 'CONNECT refused, proxy authentication required, or TLS intercepted',
+    FindingId.TRACE_PATH: 'TCP SYNs die at a hop before the server',
+    FindingId.SERVER_ARTIFACTS: 'collected files could not be read or were ignored',
+    FindingId.SERVER_URLACL_CONFLICT:
+        'a BranchCache `C574AC30…` or SSTP `sra_{BA195980…}` reservation on the IP-HTTPS port',
+    FindingId.SERVER_URLACL_DUPLICATE: 'the same path reserved twice (`+` and `*`)',
+    FindingId.SERVER_URLACL_ACL: "a reservation's security descriptor is corrupt or unreadable",
+    FindingId.SERVER_SSLCERT_BINDING:
+        'the binding HTTP.sys uses for the IP-HTTPS port carries another certificate, or there is none',
+    FindingId.SERVER_IPV6_COMPONENTS:
+        'DisabledComponents disables tunnels/IP-HTTPS/IPv6 (fail) or is not 0/0x20 (warn)',
+    FindingId.SERVER_IPHTTPS_POLICY: 'stale IPHTTPS / IPHTTPSProfiles policy keys',
+    FindingId.SERVER_IPHTTPS_STATE: "the interface's Last Error Code is not 0x0",
+    FindingId.SERVER_INPUT: 'a listed server bundle cannot be read (`error`)',
+    FindingId.CLIENT_PROXY: 'the client caches proxy entries (ProxyMgr)',
+    FindingId.EXPLAIN_CODE:
+        'the code is a failure: its meaning, causes and the checks that find them',
+    FindingId.BASELINE_WORSE: 'findings worse than in the baseline report',
+    FindingId.BASELINE_FIXED: 'never fails: findings fixed since the baseline',
+    FindingId.BASELINE_UNCHANGED: 'never fails: findings unchanged since the baseline',
+    FindingId.BASELINE_NEW: 'findings not in the baseline',
+    FindingId.CHECKLIST_JOB: 'a checklist job stopped on an internal error (`error`)',
+}
 
 F = FindingId
 _SPECS: tuple[FindingSpec, ...] = (
@@ -161,9 +224,9 @@ _SPECS: tuple[FindingSpec, ...] = (
           "certs.crl", (0x80092013, 0x80092010), "leave out --offline"),
     _spec(F.CERT_REPLACEMENT, "New certificate is a drop-in replacement", (Command.CERT,),
           "certs.replacement", (0x103,), "give --against URL"),
-    _spec(F.CERT_ROLLOUT, "Rollout steps", (Command.CERT,), "commands.cert"),
+    _spec(F.CERT_ROLLOUT, "Rollout steps", (Command.CERT,), "pipeline.cert_file"),
     _spec(F.CERT_INPUT, "Certificate file could be checked", (Command.CHECKLIST,),
-          "checks.common"),
+          "commands.checklist"),
     _spec(F.IPHTTPS_POST, "IP-HTTPS POST answered 200", _P, "checks.iphttps", _CONNECT),
     _spec(F.IPHTTPS_SERVER, "Answer comes from HTTP.sys", _P, "checks.iphttps", _CONNECT),
     _spec(F.IPHTTPS_PREFIX, "Router Advertisement with a /64 prefix", _P, "checks.router_discovery",
@@ -187,10 +250,11 @@ _SPECS: tuple[FindingSpec, ...] = (
           "collect the Tcpip\\v6Transition policy key"),
     _spec(F.SERVER_IPHTTPS_STATE, "IP-HTTPS interface state", _S, "server.state",
           (0x643, 0x34, 0x103, 0x2AF9, 0x2AFC), "collect `netsh interface httpstunnel show interfaces`"),
-    _spec(F.SERVER_INPUT, "Server bundle could be read", (Command.CHECKLIST,), "checks.common"),
+    _spec(F.SERVER_INPUT, "Server bundle could be read", (Command.CHECKLIST,),
+          "commands.checklist"),
     _spec(F.CLIENT_PROXY, "Cached proxy entries (ProxyMgr)", _S, "server.checks", _CONNECT,
           "collect the iphlpsvc ProxyMgr key"),
-    _spec(F.EXPLAIN_CODE, "What a client error code means", (Command.EXPLAIN,), "server.state"),
+    _spec(F.EXPLAIN_CODE, "What a client error code means", (Command.EXPLAIN,), "commands.explain"),
     _spec(F.BASELINE_WORSE, "Findings worse than the baseline", (Command.CHECKLIST,), "baseline",
           (), "give --baseline"),
     _spec(F.BASELINE_FIXED, "Findings fixed since the baseline", (Command.CHECKLIST,), "baseline",
@@ -236,14 +300,14 @@ def title(finding_id: FindingId) -> str:
 def markdown_table() -> str:
     """The README's findings table, generated from the registry."""
     lines = [
-        "| id | what it checks | reported by | can predict | made in |",
+        "| id | fails/warns when | client error | reported by | made in |",
         "|---|---|---|---|---|",
     ]
     for s in _SPECS:
         predicts = ", ".join(f"0x{c:X}" for c in s.predicts) or "—"
-        commands = ", ".join(c.value for c in s.commands)
+        commands = ", ".join(c.value for c in s.commands if c is not Command.EXPORTER)
         maker = s.maker.removeprefix("daserver_check.").replace(".", "/") + ".py"
-        lines.append(f"| `{s.id.value}` | {s.title} | {commands} | {predicts} | `{maker}` |")
+        lines.append(f"| `{s.id.value}` | {s.fails_when} | {predicts} | {commands} | `{maker}` |")
     return "\n".join(lines) + "\n"
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 
+from daserver_check.errors import DaserverCheckError
+
 MAX_SPEC_LENGTH = 300
 
 
-class HostPortError(ValueError):
+class HostPortError(DaserverCheckError, ValueError):
     """One-line reason, without the caller's option name (the caller adds it)."""
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from daserver_check.errors import DaserverCheckError
+
 SCHEMA = 1
 MAX_PROFILE_BYTES = 1 << 20
 
@@ -21,7 +23,7 @@ CLIENT_OS = ("windows7", "windows8", "windows8.1", "windows10", "windows11")
 AUTH_MODES = ("none", "certificates")
 
 
-class ProfileError(ValueError):
+class ProfileError(DaserverCheckError, ValueError):
     """A profile cannot be used; the message starts with the source and dotted path."""
 
 

@@ -11,11 +11,13 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from daserver_check.errors import DaserverCheckError
+
 MAX_URL_LENGTH = 2048
 DEFAULT_PORT = 443
 
 
-class TargetError(ValueError):
+class TargetError(DaserverCheckError, ValueError):
     """The URL cannot be probed: an input problem, not a server verdict."""
 
 

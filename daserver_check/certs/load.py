@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives.serialization import (
 from cryptography.utils import CryptographyDeprecationWarning
 
 from daserver_check.certs.x509util import ExtensionError, read_extension, unique_certificates
+from daserver_check.errors import DaserverCheckError
 from daserver_check.files import FileReadError, read_bounded
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -82,7 +83,7 @@ _MAC_HASHES: dict[bytes, tuple[str, int]] = {
 }
 
 
-class CertLoadError(Exception):
+class CertLoadError(DaserverCheckError):
     """The file cannot be used: one line for the user (the CLI exits 3)."""
 
 

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.utils import CryptographyDeprecationWarning
 
 from daserver_check.certs.x509util import unique_certificates
+from daserver_check.errors import DaserverCheckError
 from daserver_check.files import FileReadError, read_bounded
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -37,7 +38,7 @@ _SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
 _BEGIN = re.compile(rb"-----BEGIN ((?:TRUSTED |X509 )?CERTIFICATE|PKCS7)-----")
 
 
-class TrustStoreError(Exception):
+class TrustStoreError(DaserverCheckError):
     """One line for the user, e.g. `--ca-file /x.pem: no such file`."""
 
 

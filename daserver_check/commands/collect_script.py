@@ -101,7 +101,7 @@ def script() -> str:
 def run(args: argparse.Namespace) -> int:
     text = script()
     if args.output:
-        from daserver_check.cli import write_output
+        from daserver_check.output import write_output
 
         write_output(text, args.output)
     else:

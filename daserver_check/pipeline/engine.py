@@ -33,7 +33,7 @@ from daserver_check.checks.target import target_findings, url_error
 from daserver_check.checks.tcp import tcp_finding
 from daserver_check.checks.tls import tls_findings
 from daserver_check.findings import STAGE_IDS, FindingId
-from daserver_check.model import Finding, TargetReport
+from daserver_check.model import Finding, TargetReport, guarded, guarded_stage
 from daserver_check.pipeline.settings import ProbeSettings
 from daserver_check.probe import iphttps, tcp, tls
 from daserver_check.probe.deadline import Deadline
@@ -166,10 +166,18 @@ def _null_handshake_unguarded(target: IphttpsUrl, route: _Route, deadline: Deadl
     return _Handshake(result, conn, sock)
 
 
+# Every finding one address reports; a crash in the route's orchestration errors them all.
+_ROUTE_IDS = (*STAGE_IDS["tcp"], *STAGE_IDS["tls"], *STAGE_IDS["cert"], *STAGE_IDS["iphttps"])
+
+
 def probe_address(
     target: IphttpsUrl, address: str, port: int, settings: ProbeSettings, deadline: Deadline
 ) -> list[Finding]:
-    return _probe_route(target, _Route(address, port), settings, deadline)
+    return guarded_stage(
+        _ROUTE_IDS,
+        lambda: _probe_route(target, _Route(address, port), settings, deadline),
+        address=address,
+    )
 
 
 def _probe_route(
@@ -192,7 +200,8 @@ def _probe_route(
     tcp_result, connect_result, sock = route.open(deadline)
     findings: list[Finding] = []
     if route.proxy is None and tcp_result is not None:
-        findings.append(tcp_finding(tcp_result))
+        findings.append(guarded(FindingId.TCP_CONNECT, lambda: tcp_finding(tcp_result),
+                                address=address))
     elif tcp_result is not None and tcp_result.outcome is tcp.TcpOutcome.CONNECTED:
         findings.append(_relabel_tcp(tcp_finding(tcp_result), route))
     else:
@@ -243,16 +252,18 @@ def _probe_route(
     finally:
         encrypted.close()
         null.close()
-    findings.extend(
-        tls_findings(
+    findings.extend(guarded_stage(
+        STAGE_IDS["tls"],
+        lambda: tls_findings(
             encrypted.result,
             null.result,
             address=address,
             windows7_clients=profile.deployment.has_windows7,
             require_null_cipher=profile.tls.require_null_cipher,
             certificate_auth=profile.deployment.auth_mode == "certificates",
-        )
-    )
+        ),
+        address=address,
+    ))
     chain = encrypted.result.peer_chain or null.result.peer_chain
     if chain:
         findings.extend(
@@ -269,12 +280,20 @@ def _probe_route(
             skipped_stages(("cert",), "the server sent no certificate (no TLS handshake)", address)
         )
     if post_result is not None:
-        findings.extend(iphttps_findings(post_result, path=target.path, address=address))
+        answered = post_result
+        findings.extend(guarded_stage(
+            STAGE_IDS["iphttps"],
+            lambda: iphttps_findings(answered, path=target.path, address=address),
+            address=address,
+        ))
     else:
         findings.extend(skipped(STAGE_IDS["iphttps"], "no TLS handshake", address))
     if wants_rd:
         if rd_result is not None:
-            findings.append(prefix_finding(rd_result, address=address))
+            advertised = rd_result
+            findings.append(guarded(FindingId.IPHTTPS_PREFIX,
+                                    lambda: prefix_finding(advertised, address=address),
+                                    address=address))
         else:
             findings.append(prefix_skipped("the POST was not answered with 200", address))
     if on_chain is not None:
@@ -324,7 +343,8 @@ def _probe_via_proxy(
     direct_thread: threading.Thread | None = None
     if compare_to is not None:
         direct_thread = threading.Thread(
-            target=lambda: direct_box.append(_direct_chain(target, compare_to, port, deadline)),
+            target=lambda: direct_box.append(_direct_chain_guarded(target, compare_to, port,
+                                                                   deadline)),
             name=f"direct-{compare_to}",
             daemon=True,
         )
@@ -345,7 +365,21 @@ def _probe_via_proxy(
         return [proxy_finding(connected, address=host, proxied_chain=chain,
                               direct_chain=direct, direct_detail=detail)]
 
-    return _probe_route(target, route, settings, deadline, on_chain=on_chain)
+    return guarded_stage(
+        (*_ROUTE_IDS, FindingId.PROXY_CONNECT),
+        lambda: _probe_route(target, route, settings, deadline, on_chain=on_chain),
+        address=host,
+    )
+
+
+def _direct_chain_guarded(
+    target: IphttpsUrl, address: str, port: int, deadline: Deadline
+) -> tuple[tuple[x509.Certificate, ...], str]:
+    # Runs in its own thread: an exception there would be lost (and print a traceback).
+    try:
+        return _direct_chain(target, address, port, deadline)
+    except Exception as exc:
+        return (), f"direct handshake with {address} failed: {type(exc).__name__}: {exc}"
 
 
 def _direct_chain(

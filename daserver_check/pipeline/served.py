@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from daserver_check.errors import DaserverCheckError
 from daserver_check.hostport import join_host_port
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from daserver_check.target import IphttpsUrl
 
 
-class ServedChainError(Exception):
+class ServedChainError(DaserverCheckError):
     """Why no certificate could be fetched (one line: resolution, connection, handshake)."""
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import dns.rdatatype
     import dns.resolver
 
+from daserver_check.errors import DaserverCheckError
 from daserver_check.hostport import HostPortError, join_host_port, parse_port, split_host_port
 from daserver_check.probe.deadline import Deadline
 
@@ -50,7 +51,7 @@ can overrun by up to that back-off; the stage's own join, not dnspython, keeps t
 _MAX_SPEC_LENGTH = 100
 
 
-class ResolverSpecError(ValueError):
+class ResolverSpecError(DaserverCheckError, ValueError):
     """A `--resolver` value that is not `IP`, `IP:PORT`, `[IPv6]` or `[IPv6]:PORT`."""
 
 

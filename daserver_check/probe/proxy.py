@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from daserver_check.errors import DaserverCheckError
 from daserver_check.hostport import join_host_port
 from daserver_check.probe import tcp
 from daserver_check.probe.deadline import Deadline
@@ -38,7 +39,7 @@ MAX_HEAD_BYTES = 16 * 1024
 _SHOWN_HEADERS = ("Proxy-Authenticate", "Server", "Via", "X-Squid-Error", "Proxy-Agent")
 
 
-class ProxySpecError(ValueError):
+class ProxySpecError(DaserverCheckError, ValueError):
     """A --proxy value that is not http://HOST[:PORT]."""
 
 

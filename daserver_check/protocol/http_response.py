@@ -15,12 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from daserver_check.errors import DaserverCheckError
+
 MAX_HEAD_BYTES = 16 * 1024  # HTTP.sys heads are a few hundred bytes
 MAX_HEADERS = 100
 _TERMINATOR = b"\r\n\r\n"
 
 
-class HttpResponseError(ValueError):
+class HttpResponseError(DaserverCheckError, ValueError):
     def __init__(self, reason: str, offset: int) -> None:
         super().__init__(f"{reason} (at byte {offset})")
         self.reason = reason

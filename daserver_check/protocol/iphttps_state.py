@@ -16,11 +16,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from daserver_check.errors import DaserverCheckError
+
 MAX_INPUT = 16 * 1024 * 1024
 MAX_DEPTH = 32  # ConvertTo-Json's own default depth is 2; anything deeper is not ours
 
 
-class IpHttpsJsonError(ValueError):
+class IpHttpsJsonError(DaserverCheckError, ValueError):
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(f"{message} (offset {offset})")
         self.offset = offset

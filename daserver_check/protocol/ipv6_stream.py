@@ -32,6 +32,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from daserver_check.errors import DaserverCheckError
+
 HEADER_LENGTH = 40
 LINK_MTU = 1280
 MAX_PACKET = 65535
@@ -39,7 +41,7 @@ NEXT_HEADER_HOP_BY_HOP = 0
 NEXT_HEADER_ICMPV6 = 58
 
 
-class Ipv6FramingError(ValueError):
+class Ipv6FramingError(DaserverCheckError, ValueError):
     """The stream is not a sequence of IPv6 packets; `offset` is where the bad header starts."""
 
     def __init__(self, reason: str, offset: int) -> None:

@@ -18,11 +18,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from daserver_check.errors import DaserverCheckError
+
 MAX_INPUT = 16 * 1024 * 1024
 MAX_LINE = 64 * 1024
 
 
-class NetshParseError(ValueError):
+class NetshParseError(DaserverCheckError, ValueError):
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(f"{message} (offset {offset})")
         self.offset = offset

@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from daserver_check.errors import DaserverCheckError
+
 MAX_INPUT = 64 * 1024 * 1024  # exports of a whole SYSTEM hive stay far below this
 
 
@@ -38,7 +40,7 @@ class RegType(enum.IntEnum):
     QWORD = 11
 
 
-class RegParseError(ValueError):
+class RegParseError(DaserverCheckError, ValueError):
     """The input is not a .reg export. `offset` counts characters of the decoded text."""
 
     def __init__(self, message: str, offset: int, line: int = 0) -> None:

@@ -20,6 +20,8 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from daserver_check.errors import DaserverCheckError
+
 MAX_DESCRIPTOR = 64 * 1024  # an ACL is at most 64 KiB (AclSize is 16 bits, MS-DTYP 2.4.5)
 
 # Control flags, MS-DTYP 2.4.6.
@@ -43,7 +45,7 @@ GENERIC_WRITE = 0x40000000  # Delegate
 GENERIC_READ = 0x80000000
 
 
-class SecurityDescriptorError(ValueError):
+class SecurityDescriptorError(DaserverCheckError, ValueError):
     """Corrupt or unsupported descriptor (or SDDL string). `offset` points into the input."""
 
     def __init__(self, message: str, offset: int) -> None:

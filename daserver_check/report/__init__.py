@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import importlib
 
+from daserver_check.errors import DaserverCheckError
 from daserver_check.model import Report
 
 
@@ -30,7 +31,7 @@ _MODULES = {
 }
 
 
-class FormatUnavailable(Exception):
+class FormatUnavailable(DaserverCheckError):
     pass
 
 

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from daserver_check.errors import DaserverCheckError
 from daserver_check.protocol.reg import RegExport, RegType, RegValue, encode_sz
 from daserver_check.server.paths import HKLM, key_id, normalize_key
 
@@ -28,7 +29,7 @@ class RegistryView(Protocol):
     def covers(self, key: str) -> bool: ...
 
 
-class HiveError(ValueError):
+class HiveError(DaserverCheckError, ValueError):
     """An offline hive that regipy cannot read (or regipy missing)."""
 
 

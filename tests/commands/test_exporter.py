@@ -16,9 +16,9 @@ from urllib.parse import quote
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from daserver_check.pipeline.settings import settings_for_profile
 from daserver_check.exporter.server import ExporterConfig, ExporterServer
 from daserver_check.lab.server import LabConfig, LabEndpoint
+from daserver_check.pipeline.settings import settings_for_profile
 from daserver_check.profile import load_profile
 
 
