@@ -37,14 +37,11 @@ from OpenSSL import SSL
 from daserver_check.lab.dns import LabDns
 from daserver_check.lab.faults import FAULTS, NULL_REMOVING, parse_faults
 from daserver_check.lab.pki import LabFiles, LabPki, build_pki, check_lab_name
-from daserver_check.protocol.ipv6_stream import (
-    HEADER_LENGTH,
-    NEXT_HEADER_ICMPV6,
-    Ipv6FramingError,
-    Ipv6StreamSplitter,
-    build_packet,
-    icmpv6_checksum,
-    parse_header,
+from daserver_check.protocol.ipv6_stream import Ipv6FramingError, Ipv6StreamSplitter
+from daserver_check.protocol.ndp import (
+    ALL_NODES,
+    build_router_advertisement,
+    is_router_solicitation,
 )
 
 __all__ = [
@@ -103,44 +100,18 @@ def cipher_list(faults: Iterable[str]) -> str:
 ROUTER_ADDRESS = "fe80::1"
 LAB_PREFIX = "2001:db8:4a11:1::"
 CLUSTER_PREFIX = "2001:db8:4a11::"  # bad-prefix: the cluster's whole /59 instead of a node's /64
-_ICMPV6_RS = 133
-_ICMPV6_RA = 134
 
 
-def _prefix_option(prefix: str, length: int) -> bytes:
-    """Prefix Information option (RFC 4861 §4.6.2): L and A set, 30 days valid, 7 preferred."""
-    return (
-        bytes([3, 4, length, 0xC0])
-        + (30 * 86400).to_bytes(4, "big")
-        + (7 * 86400).to_bytes(4, "big")
-        + bytes(4)
-        + ipaddress.IPv6Address(prefix).packed
-    )
-
-
-def router_advertisement(faults: Iterable[str], destination: str = "ff02::1") -> bytes:
+def router_advertisement(faults: Iterable[str], destination: str = ALL_NODES) -> bytes:
     """The lab's RA: hop limit 255 from fe80::1, router lifetime 1800 s, an MTU option of 1280,
     and a /64 Prefix Information option (none under no-prefix, the /59 under bad-prefix)."""
     fault_set = frozenset(faults)
-    options = bytes([5, 1, 0, 0]) + (1280).to_bytes(4, "big")
+    prefixes: list[tuple[str, int]] = []
     if "bad-prefix" in fault_set:
-        options += _prefix_option(CLUSTER_PREFIX, 59)
+        prefixes.append((CLUSTER_PREFIX, 59))
     elif "no-prefix" not in fault_set:
-        options += _prefix_option(LAB_PREFIX, 64)
-    # type, code, checksum (0 for now), cur hop limit, flags, router lifetime, reachable, retrans
-    message = bytes([_ICMPV6_RA, 0, 0, 0, 64, 0]) + (1800).to_bytes(2, "big") + bytes(8) + options
-    checksum = icmpv6_checksum(ROUTER_ADDRESS, destination, message)
-    message = message[:2] + checksum.to_bytes(2, "big") + message[4:]
-    return build_packet(ROUTER_ADDRESS, destination, NEXT_HEADER_ICMPV6, message)
-
-
-def _is_router_solicitation(packet: bytes) -> bool:
-    header = parse_header(packet)
-    return (
-        header.next_header == NEXT_HEADER_ICMPV6
-        and len(packet) > HEADER_LENGTH
-        and packet[HEADER_LENGTH] == _ICMPV6_RS
-    )
+        prefixes.append((LAB_PREFIX, 64))
+    return build_router_advertisement(ROUTER_ADDRESS, destination, prefixes)
 
 
 def _http_date() -> str:
@@ -557,7 +528,7 @@ class LabEndpoint:
             except Ipv6FramingError:
                 return  # §3.2.5.2.2: non-IPv6 data, the server drops the session
             for packet in packets:
-                if _is_router_solicitation(packet) and "no-ra" not in faults:
+                if is_router_solicitation(packet) and "no-ra" not in faults:
                     channel.sendall(conn, router_advertisement(faults), deadline)
             if splitter.error is not None:
                 return

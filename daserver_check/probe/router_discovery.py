@@ -21,7 +21,6 @@ scapy is imported inside the functions that need it (it costs ~0.5 s to import).
 from __future__ import annotations
 
 import enum
-import ipaddress
 import logging
 import socket
 import time
@@ -37,23 +36,18 @@ from daserver_check.protocol.ipv6_stream import (
     NEXT_HEADER_ICMPV6,
     Ipv6FramingError,
     Ipv6StreamSplitter,
-    icmpv6_checksum,
     parse_header,
 )
-
-ICMPV6_RS = 133
-ICMPV6_RA = 134
-OPTION_PREFIX_INFORMATION = 3
-OPTION_MTU = 5
-OPTION_ROUTE_INFORMATION = 24
-ALL_ROUTERS = "ff02::2"
-UNSPECIFIED = "::"
+from daserver_check.protocol.ndp import (
+    build_router_solicitation,
+    check_router_advertisement,
+    is_router_advertisement,
+)
 
 # "Reads at most a few packets" (DESIGN.md): a server chattering on the link does not keep the
 # probe reading; neither does a flood of bytes.
 MAX_PACKETS = 16
 MAX_BYTES = 256 * 1024
-_RA_MIN_LENGTH = 16  # ICMPv6 RA fixed part
 
 
 class RdOutcome(enum.StrEnum):
@@ -125,59 +119,6 @@ class RouterDiscoveryResult:
 def _scapy_quiet() -> None:
     # scapy logs warnings about routes and interfaces at import; none of them concern us.
     logging.getLogger("scapy").setLevel(logging.ERROR)
-
-
-def build_router_solicitation() -> bytes:
-    """The RS: IPv6 src ::, dst ff02::2, hop limit 255, ICMPv6 type 133, no options (RFC 4861
-    §4.1: no source link-layer address option with the unspecified source)."""
-    _scapy_quiet()
-    from scapy.layers.inet6 import ICMPv6ND_RS, IPv6
-
-    packet = IPv6(src=UNSPECIFIED, dst=ALL_ROUTERS, hlim=255) / ICMPv6ND_RS()
-    return bytes(packet)
-
-
-def check_router_advertisement(packet: bytes) -> str | None:
-    """Why a host would discard this RA (RFC 4861 §6.1.2), or None when it is acceptable.
-
-    Pure: checks the fixed header, the checksum and the option lengths on the bytes, so the
-    dissector never sees a malformed option list.
-    """
-    header = parse_header(packet)
-    message = packet[HEADER_LENGTH : HEADER_LENGTH + header.payload_length]
-    if header.hop_limit != 255:
-        return f"hop limit {header.hop_limit}, not 255 (the RA did not come from the link)"
-    if not ipaddress.IPv6Address(header.source).is_link_local:
-        return f"source {header.source} is not link-local"
-    if len(message) < _RA_MIN_LENGTH:
-        return f"ICMPv6 length {len(message)} is below the 16 bytes of an RA"
-    if message[1] != 0:
-        return f"ICMPv6 code {message[1]}, not 0"
-    zeroed = message[:2] + b"\x00\x00" + message[4:]
-    expected = icmpv6_checksum(header.source, header.destination, zeroed)
-    got = int.from_bytes(message[2:4], "big")
-    if got != expected:
-        return f"bad ICMPv6 checksum 0x{got:04X} (expected 0x{expected:04X})"
-    pos = _RA_MIN_LENGTH
-    while pos < len(message):
-        if len(message) - pos < 2:
-            return "an option is cut off"
-        length = message[pos + 1] * 8
-        if length == 0:
-            return f"option type {message[pos]} has length 0"
-        if pos + length > len(message):
-            return f"option type {message[pos]} runs past the end of the packet"
-        if message[pos] == _OPT_PREFIX_INFORMATION:
-            # RFC 4861 §4.6.2: Length 4 (32 bytes), Prefix Length 0-128.
-            if length != 32:
-                return f"Prefix Information option of {length} bytes, not 32"
-            if message[pos + 2] > 128:
-                return f"Prefix Information with prefix length {message[pos + 2]} (above 128)"
-        pos += length
-    return None
-
-
-_OPT_PREFIX_INFORMATION = 3
 
 
 def dissect_router_advertisement(packet: bytes) -> RouterAdvertisement:
@@ -261,17 +202,12 @@ def solicit(
             int((time.monotonic() - started) * 1000),
         )
 
-    try:
-        solicitation = build_router_solicitation()
-    except Exception as exc:  # scapy missing or broken: the tool cannot decide
-        return result(RdOutcome.ERROR, f"cannot build the Router Solicitation: {exc}")
+    solicitation = build_router_solicitation()
 
     def examine(chunk: bytes) -> RouterDiscoveryResult | None:
         for packet in splitter.feed(chunk):
             header = parse_header(packet)
-            is_ra = (header.next_header == NEXT_HEADER_ICMPV6 and len(packet) > HEADER_LENGTH
-                     and packet[HEADER_LENGTH] == ICMPV6_RA)
-            if not is_ra:
+            if not is_router_advertisement(packet):
                 ignored.append(_describe(packet))
                 continue
             why = check_router_advertisement(packet)
