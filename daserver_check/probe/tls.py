@@ -185,7 +185,7 @@ def _syscall_error(exc: OSError) -> SSL.SysCallError:
     return SSL.SysCallError(code, errno.errorcode.get(code, str(exc)))
 
 
-class TlsConnection(SSL.Connection):  # type: ignore[misc]
+class TlsConnection(SSL.Connection):
     """A client connection on memory BIOs; use `receive`/`send_all` with its socket."""
 
     transport: _Transport
