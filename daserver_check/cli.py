@@ -6,7 +6,7 @@ Each subcommand lives in `daserver_check.commands.<module>` and exposes:
     configure(parser: ArgumentParser) -> None   its arguments (light imports only!)
     run(args: Namespace) -> Report | int        a Report is rendered here; an int is an exit code
 Command modules import heavy libraries inside `run`, so `--help` stays fast and never pulls in
-scapy, rich or prometheus_client.
+scapy or prometheus_client.
 """
 
 from __future__ import annotations

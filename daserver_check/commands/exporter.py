@@ -8,6 +8,7 @@ import sys
 import threading
 
 from daserver_check.errors import InputError
+from daserver_check.hostport import join_host_port
 
 HELP = "serve probes to Prometheus: GET /probe?target=URL (multi-target exporter)"
 DESCRIPTION = """\
@@ -70,17 +71,14 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise InputError(f"--listen {args.listen}: cannot listen: {exc.strerror or exc}") from None
     bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
-    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    print(f"daserver-check exporter listening on http://{shown}:{bound_port}/ "
+    print(f"daserver-check exporter listening on http://{join_host_port(bound_host, bound_port)}/ "
           f"(profiles: {', '.join(settings)}; "
           f"{'ANY target' if args.allow_any_target else 'profile targets only'})", flush=True)
     if host not in ("127.0.0.1", "::1", "localhost"):
         print("note: listening beyond loopback; restrict access to the Prometheus server",
               file=sys.stderr)
-    stop = threading.Event()
-
     def on_signal(signum: int, frame: object) -> None:
-        stop.set()
+        # shutdown() waits for serve_forever to return, so it cannot run in this thread.
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, on_signal)

@@ -210,7 +210,7 @@ def parse_reg_text(text: str) -> RegExport:
                 parts.append(piece)
                 break
             data_text = "".join(parts)
-        values.append(_parse_value(name, data_text, name_end, number, current[1]))
+        values.append(_parse_value(name, data_text, name_end, number))
     if current is not None:
         keys.append(RegKey(current[0], tuple(values), current[1]))
     return RegExport(version, tuple(keys))
@@ -260,7 +260,7 @@ def _read_quoted(text: str, begin: int, base: int, number: int) -> tuple[str, in
     return _UNESCAPE.sub(r"\1", match.group(1)), match.end()
 
 
-def _parse_value(name: str, data_text: str, offset: int, number: int, key_deleted: bool) -> RegValue:
+def _parse_value(name: str, data_text: str, offset: int, number: int) -> RegValue:
     stripped = data_text.strip()
     if stripped == "-":
         return RegValue(name, RegType.NONE, b"", deleted=True)

@@ -162,7 +162,10 @@ def test_hostile_endpoint(case: Case, baseline_rss_kb: int) -> None:
     assert server.connections >= 1
     assert run.code == 2, run.stderr
     assert run.wall < TIMEOUT + MARGIN
-    # The report's own clock (no interpreter start-up): the deadline plus closing up.
+    # The report's own clock (no interpreter start-up): the deadline plus closing up. The code
+    # keeps 0.25 s of grace for its helper threads; the test allows 1 s so that a loaded CI
+    # machine's scheduling is not taken for a deadline bug, while a step that ignored the
+    # deadline (one more --timeout) still fails.
     assert run.report["duration_ms"] < (TIMEOUT + 1.0) * 1000
     failing = run.failing()
     assert failing.keys() == {case.finding}, failing
