@@ -8,8 +8,8 @@ module and checks that it really makes its ids, that every code is in the catalo
 (`codes.py`), and that the README's findings table matches this registry.
 
 To add a finding: add a member to `FindingId`, an entry to `_SPECS`, make it in the named module
-(`Finding(id=FindingId.X, ...)`), and run `python -m daserver_check.findings --markdown` to
-refresh the README table and `docs/architecture.md`.
+(`Finding(id=FindingId.X, ...)`), and run `python -m daserver_check.findings` (and `... makers`) to
+refresh the README table and the map in `docs/architecture.md`.
 """
 
 from __future__ import annotations
@@ -311,5 +311,19 @@ def markdown_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def makers_table() -> str:
+    """docs/architecture.md's map: each module and the findings it makes."""
+    by_module: dict[str, list[str]] = {}
+    for s in _SPECS:
+        by_module.setdefault(s.maker, []).append(f"`{s.id.value}`")
+    lines = ["| module | findings it makes |", "|---|---|"]
+    for module in sorted(by_module):
+        path = module.removeprefix("daserver_check.").replace(".", "/") + ".py"
+        lines.append(f"| `{path}` | {', '.join(by_module[module])} |")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":  # pragma: no cover - a maintainer's helper
-    sys.stdout.write(markdown_table())
+    # `python -m daserver_check.findings` prints the README table; `... makers` the map of
+    # docs/architecture.md. Tests fail until both files hold what this prints.
+    sys.stdout.write(makers_table() if sys.argv[1:] == ["makers"] else markdown_table())

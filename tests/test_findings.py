@@ -96,3 +96,10 @@ def test_a_finding_with_an_unregistered_id_is_refused() -> None:
 def test_readme_table_is_the_registry() -> None:
     text = README.read_text(encoding="utf-8")
     assert markdown_table() in text, "run `python -m daserver_check.findings` and paste the table"
+
+
+def test_architecture_map_is_the_registry() -> None:
+    from daserver_check.findings import makers_table
+
+    text = (README.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert makers_table() in text, "run `python -m daserver_check.findings makers`"
