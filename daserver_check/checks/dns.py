@@ -41,6 +41,7 @@ _FAILURES = frozenset(
         DnsOutcome.SERVFAIL,
         DnsOutcome.REFUSED,
         DnsOutcome.TIMEOUT,
+        DnsOutcome.UNREACHABLE,
         DnsOutcome.ERROR,
     }
 )
@@ -64,6 +65,19 @@ def dns_skipped(reason: str) -> list[Finding]:
     ]
 
 
+# Outcomes that mean "this resolver said nothing": no packet came back (TIMEOUT), or the query
+# could not reach it (UNREACHABLE: port or network unreachable). They say nothing about the
+# name, only about the path from this host to the resolver.
+_SILENT = frozenset({DnsOutcome.TIMEOUT, DnsOutcome.UNREACHABLE})
+
+
+def silent_resolvers(result: DnsResult) -> list[str]:
+    """Resolvers none of whose queries got an answer of any kind."""
+    by_resolver: dict[str, list[DnsQueryResult]] = {}
+    for query in result.queries:
+        by_resolver.setdefault(query.resolver, []).append(query)
+    return [label for label, queries in by_resolver.items()
+            if all(q.outcome in _SILENT for q in queries)]
 
 
 # --------------------------------------------------------------------------- dns.resolve
@@ -79,6 +93,22 @@ def _resolve(result: DnsResult) -> Finding:
         "cname_chain": list(_first_chain(result.queries)),
         "per_resolver": [_query_evidence(q) for q in result.queries],
     }
+    silent = silent_resolvers(result)
+    if not addresses and result.queries and len(silent) == len({q.resolver for q in
+                                                               result.queries}):
+        # Unknown is unknown: when no resolver answered, this host cannot tell whether clients
+        # can resolve the name. An `error` (exit 3) with no client code, never a CRITICAL.
+        return Finding(
+            id=RESOLVE,
+            status=Status.ERROR,
+            title=f"No resolver answered for {host}: this host cannot decide",
+            detail=f"The resolver{'s' if len(silent) > 1 else ''} {', '.join(silent)} did not "
+            f"answer ({_describe(result.queries)}): this host cannot tell whether clients can "
+            "resolve the name.",
+            remediation="Check that this host reaches the resolver (UDP and TCP 53, firewall, "
+            "the resolver's own state), or give another one with --resolver.",
+            evidence={**evidence, "silent_resolvers": silent},
+        )
     if not addresses and failures:
         kinds = sorted({q.outcome for q in failures}, key=list(DnsOutcome).index)
         return Finding(
@@ -340,6 +370,22 @@ def _consistency(result: DnsResult) -> Finding:
             title="skipped: one resolver asked",
             detail=f"Only one resolver was asked ({asked}); give --resolver twice or more "
             "to compare what different resolvers answer.",
+        )
+    silent = silent_resolvers(result)
+    answering = {label: queries for label, queries in by_resolver.items() if label not in silent}
+    if silent and answering:
+        # The answering resolver decides dns.resolve; the silent one is a warning about the
+        # path to it (a client configured with it would wait for its timeout first).
+        return Finding(
+            id=CONSISTENCY,
+            status=Status.WARN,
+            title=f"{len(silent)} of {len(by_resolver)} resolvers did not answer",
+            detail=f"No answer from {', '.join(silent)}; {', '.join(answering)} answered and "
+            "decided the other dns findings.",
+            remediation="Check that this host reaches the silent resolver (UDP and TCP 53), or "
+            "remove it from the profile's dns.resolvers.",
+            evidence={"host": host, "silent_resolvers": silent,
+                      "answering_resolvers": list(answering)},
         )
     said = {label: _signature(queries) for label, queries in by_resolver.items()}
     evidence: dict[str, Any] = {

@@ -62,6 +62,7 @@ class DnsOutcome(enum.StrEnum):
     SERVFAIL = "SERVFAIL"  # the resolver could not get an answer (broken delegation, DNSSEC, …)
     REFUSED = "REFUSED"  # the resolver will not answer this client or this name
     TIMEOUT = "TIMEOUT"  # no answer before the deadline
+    UNREACHABLE = "UNREACHABLE"  # the query could not reach the resolver (socket error, ICMP)
     ERROR = "ERROR"  # anything else: socket errors, malformed answers, bad configuration
 
 
@@ -320,7 +321,9 @@ def _query(job: _Job, name: dns.name.Name | None, deadline: Deadline) -> _Outcom
         return DnsOutcome.NODATA, (), (), _exception_text(exc)
     except dns.resolver.NoNameservers as exc:
         return _no_nameservers(exc)
-    except Exception as exc:  # YXDOMAIN, socket errors, … : the taxonomy's catch-all
+    except OSError as exc:  # port unreachable, network unreachable, no route: a silent path
+        return DnsOutcome.UNREACHABLE, (), (), _exception_text(exc)
+    except Exception as exc:  # YXDOMAIN, malformed answers, … : the taxonomy's catch-all
         return DnsOutcome.ERROR, (), (), _exception_text(exc)
     chain = _chain_text(answer.chaining_result.cnames, answer.canonical_name)
     addresses = _addresses(answer.rrset)
@@ -380,6 +383,9 @@ def _no_nameservers(exc: dns.resolver.NoNameservers) -> _Outcome:
         return DnsOutcome.SERVFAIL, (), (), detail
     if "REFUSED" in rcodes:
         return DnsOutcome.REFUSED, (), (), detail
+    problems = [error[3] for error in errors if len(error) > 3]
+    if problems and all(isinstance(p, OSError) for p in problems):
+        return DnsOutcome.UNREACHABLE, (), (), detail
     return DnsOutcome.ERROR, (), (), detail
 
 

@@ -67,7 +67,6 @@ def test_public_answer_passes_everything_but_single_resolver_consistency() -> No
         DnsOutcome.NXDOMAIN,
         DnsOutcome.SERVFAIL,
         DnsOutcome.REFUSED,
-        DnsOutcome.TIMEOUT,
         DnsOutcome.ERROR,
     ],
 )
@@ -83,6 +82,17 @@ def test_each_failure_kind_fails_resolve(outcome: DnsOutcome) -> None:
         (R1, "A", str(outcome)),
         (R1, "AAAA", str(outcome)),
     ]
+
+
+@pytest.mark.parametrize("outcome", [DnsOutcome.TIMEOUT, DnsOutcome.UNREACHABLE])
+def test_every_resolver_silent_is_undecided(outcome: DnsOutcome) -> None:
+    # Contract change of 2026-11-30 (TIMEOUT moved here from the failure kinds above): no
+    # resolver answered, so this host cannot decide: error, exit 3, and no client code.
+    got = findings(q(R1, "A", outcome, detail="why"), q(R1, "AAAA", outcome, detail="why"))
+    resolve = got["dns.resolve"]
+    assert (resolve.status, resolve.predicts) == (Status.ERROR, ())
+    assert f"resolver {R1} did not answer" in resolve.detail
+    assert all(f.status is not Status.FAIL for f in got.values())
     assert got["dns.nodata"].status is Status.SKIP
     assert got["dns.private-address"].status is Status.SKIP
 

@@ -241,8 +241,10 @@ def test_silent_resolver_times_out_within_the_deadline(silent_resolver: UdpServe
     assert silent_resolver.received >= 2  # both A and AAAA were really sent
     findings = by_id(dns_findings(result, allow_private=False))
     resolve = findings["dns.resolve"]
-    assert (resolve.status, resolve.predicts) == (Status.FAIL, (0x2AF9,))
-    assert "TIMEOUT" in resolve.detail
+    # Contract change of 2026-11-30: a silent resolver means this host cannot decide (error,
+    # exit 3, no client code); before, this was a fail predicting 0x2AF9.
+    assert (resolve.status, resolve.predicts) == (Status.ERROR, ())
+    assert "TIMEOUT" in resolve.detail and silent_resolver.server.spec in resolve.detail
     assert findings["dns.nodata"].status is Status.SKIP
 
 
@@ -358,3 +360,35 @@ def test_system_resolver_label_without_sending_anything() -> None:
     result = resolve_host("da.lab.test", [], Deadline(0))
     assert [(q.resolver, q.rrtype) for q in result.queries] == [("system", "A"), ("system", "AAAA")]
     assert {q.outcome for q in result.queries} <= {DnsOutcome.TIMEOUT, DnsOutcome.ERROR}
+
+
+def test_probe_with_only_a_silent_resolver_is_unknown(silent_resolver: UdpServer,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from daserver_check.cli import main
+
+    code = main(["probe", "https://da.lab.test/IPHTTPS", "--resolver", silent_resolver.server.spec,
+                 "--timeout", "3", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 3
+    findings = {f["id"]: f for f in report["targets"][0]["findings"]}
+    assert findings["dns.resolve"]["status"] == "error"
+    assert all(not f["predicts"] for f in findings.values())
+    assert report["duration_ms"] < 4000  # the deadline holds: --timeout 3 plus closing up
+
+
+def test_unreachable_outcome_is_silent_not_a_verdict() -> None:
+    from daserver_check.checks.dns import silent_resolvers
+    from daserver_check.probe.dns import DnsQueryResult, DnsResult
+
+    def query(resolver: str, rrtype: str, outcome: DnsOutcome) -> DnsQueryResult:
+        return DnsQueryResult(resolver=resolver, rrtype=rrtype, outcome=outcome, addresses=(),
+                              cname_chain=(), detail="", elapsed_ms=0)
+
+    result = DnsResult("da.lab.test", (query("192.0.2.53:53", "A", DnsOutcome.UNREACHABLE),
+                                       query("192.0.2.53:53", "AAAA", DnsOutcome.TIMEOUT),
+                                       query("192.0.2.54:53", "A", DnsOutcome.NXDOMAIN)))
+    assert silent_resolvers(result) == ["192.0.2.53:53"]
+    resolve = by_id(dns_findings(result, allow_private=False))["dns.resolve"]
+    assert resolve.status is Status.FAIL  # the answering resolver decides: NXDOMAIN
