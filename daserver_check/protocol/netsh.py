@@ -181,33 +181,38 @@ def _incomplete(sddl: str | None, last: bool) -> str | None:
     return None
 
 
+@dataclass
+class _Reservation:
+    """One entry while it is read; wrapped values grow as lists (joined once, so a hostile
+    paste of a million continuation lines stays linear)."""
+
+    url: list[str]
+    line: int
+    sddl: list[str] | None = None
+    users: list[str] = field(default_factory=list)
+
+    def entry(self, last: bool) -> UrlAclEntry:
+        sddl = "".join(self.sddl) if self.sddl is not None else None
+        return UrlAclEntry("".join(self.url), sddl, tuple(self.users), self.line,
+                           _incomplete(sddl, last))
+
+
 def parse_urlacl(data: bytes | str) -> list[UrlAclEntry]:
     """Every `Reserved URL` block, values joined across console line wrapping."""
     text = decode_output(data) if isinstance(data, bytes) else data
-    entries: list[UrlAclEntry] = []
-    url: str | None = None
-    url_line = 0
-    sddl: str | None = None
-    users: list[str] = []
-    growing: str | None = None  # "url" or "sddl": the value a wrapped line may continue
+    found: list[_Reservation] = []
+    current: _Reservation | None = None
+    growing: list[str] | None = None  # the URL or SDDL a wrapped line may continue
+    part = _URL_PART
     waiting: Pair | None = None  # a label whose value was wrapped onto the next line
 
-    def flush() -> None:
-        if url is not None:
-            entries.append(UrlAclEntry(url, sddl, tuple(users), url_line))
-
     for number, line in _split_lines(text):
-        if growing == "url" and url is not None:
-            token = _continuation(line, _URL_PART)
+        if growing is not None:
+            token = _continuation(line, part)
             if token is not None:
-                url += token
+                growing.append(token)
                 continue
-        elif growing == "sddl" and sddl is not None:
-            token = _continuation(line, _SDDL_PART)
-            if token is not None:
-                sddl += token
-                continue
-        growing = None
+            growing = None
         pair = _pair(number, line)
         if pair is None and waiting is not None:
             token = _continuation(line, _URL_PART)
@@ -218,21 +223,16 @@ def parse_urlacl(data: bytes | str) -> list[UrlAclEntry]:
         if not pair.value:
             waiting = pair
         elif _URL.match(pair.value):
-            flush()
-            url, url_line, sddl, users = pair.value, number, None, []
-            growing = "url"
-        elif url is not None and _SDDL.match(pair.value) and sddl is None:
-            sddl = pair.value
-            growing = "sddl"
-        elif url is not None and "\\" in pair.value:
+            current = _Reservation([pair.value], number)
+            found.append(current)
+            growing, part = current.url, _URL_PART
+        elif current is not None and _SDDL.match(pair.value) and current.sddl is None:
+            current.sddl = [pair.value]
+            growing, part = current.sddl, _SDDL_PART
+        elif current is not None and "\\" in pair.value:
             # "User: \Everyone", "Benutzer: NT SERVICE\SstpSvc" — account names carry a backslash.
-            users.append(pair.value)
-    flush()
-    return [
-        UrlAclEntry(e.url, e.sddl, e.users, e.line,
-                    _incomplete(e.sddl, last=index == len(entries) - 1))
-        for index, e in enumerate(entries)
-    ]
+            current.users.append(pair.value)
+    return [r.entry(last=index == len(found) - 1) for index, r in enumerate(found)]
 
 
 # --- netsh http show sslcert -----------------------------------------------------------------
