@@ -9,7 +9,10 @@ from daserver_check.certs.context import BIND_HINT, NO_USABLE_CERT, Context
 from daserver_check.certs.names import (
     common_names,
     directaccess_name_verdict,
+    escape_name,
+    flagged_characters,
     hostname_matches,
+    name_problem,
     parse_ip,
     rfc6125_name_verdict,
     san_names,
@@ -59,6 +62,17 @@ def _extension_problem(
     )
 
 
+def _name_notes(names: list[str] | tuple[str, ...], host: str) -> tuple[str, dict[str, object]]:
+    """Sentences on certificate names that cannot name `host` for reasons a reader cannot see
+    (escaped code points, a trailing dot), and the evidence for them."""
+    notes = [n for n in (name_problem(name, host, windows=True) for name in names) if n]
+    flagged = {escape_name(name): flagged_characters(name) for name in names
+               if flagged_characters(name)}
+    evidence: dict[str, object] = {"unusable_characters": flagged} if flagged else {}
+    text = "".join(f" {note[0].upper()}{note[1:]}." for note in notes)
+    return text, evidence
+
+
 def _undecodable_subject(ctx: Context, finding_id: FindingId, exc: Exception) -> Finding:
     return ctx.finding(
         finding_id,
@@ -96,14 +110,17 @@ def check_subject_name(ctx: Context) -> Finding:
             remediation=_reissue_hint(host),
             evidence=evidence,
         )
-    matched = next((cn for cn in cns if hostname_matches(cn, host)), None)
+    # The Windows rule: DirectAccess clients match the CN through CryptoAPI (names.py).
+    matched = next((cn for cn in cns if hostname_matches(cn, host, windows=True)), None)
     if matched is None:
-        listed = ", ".join(f"CN={cn}" for cn in cns)
+        listed = ", ".join(f"CN={escape_name(cn)}" for cn in cns)
+        notes, extra = _name_notes(cns, host)
+        evidence.update(extra)
         return ctx.finding(
             FindingId.CERT_SUBJECT_NAME,
             Status.FAIL,
             "Subject CN does not match the IP-HTTPS host",
-            f"{listed}; URL host {host}",
+            f"{listed}; URL host {host}.{notes}",
             predicts=(NO_USABLE_CERT,),
             remediation=_reissue_hint(host),
             evidence=evidence,
@@ -132,7 +149,11 @@ def _cn_problems(cn: str) -> list[str]:
     if ":" in rest and parse_ip(rest) is None:  # an IPv6 literal has colons but no port
         problems.append(f"CN {cn!r} contains a port")
     if any(char.isspace() for char in cn):
-        problems.append(f"CN {cn!r} contains whitespace")
+        problems.append(f"CN '{escape_name(cn)}' contains whitespace")
+    flagged = flagged_characters(cn)
+    if flagged:
+        problems.append(f"CN '{escape_name(cn)}' contains {', '.join(flagged)} (non-ASCII,"
+                        " invisible or control characters)")
     return problems
 
 
@@ -163,7 +184,7 @@ def check_subject_extra(ctx: Context) -> Finding:
             FindingId.CERT_SUBJECT_EXTRA,
             Status.FAIL,
             "Subject carries unwanted data",
-            f"{subject}: " + "; ".join(problems),
+            f"{escape_name(subject)}: " + "; ".join(problems),
             predicts=(NO_USABLE_CERT,),
             remediation=(
                 f"Re-issue the certificate with exactly one CN, the bare host name {ctx.host}"
@@ -207,16 +228,19 @@ def check_san(ctx: Context) -> Finding:
     evidence["dns_names"] = list(san.dns_names)
     evidence["ip_addresses"] = [str(ip) for ip in san.ip_addresses]
     evidence["other_entries"] = san.other_count
-    matched = san.match(host)
+    matched = san.match(host, windows=True)
     if matched is None:
-        names = ", ".join([*san.dns_names, *(str(ip) for ip in san.ip_addresses)]) or "(none)"
+        names = ", ".join([*(escape_name(d) for d in san.dns_names),
+                           *(str(ip) for ip in san.ip_addresses)]) or "(none)"
         kind = "iPAddress" if parse_ip(host) is not None else "DNS name"
+        notes, extra = _name_notes(san.dns_names, host)
+        evidence.update(extra)
         return ctx.finding(
             FindingId.CERT_SAN,
             Status.FAIL,
             "SAN does not contain the IP-HTTPS host",
             f"SAN: {names}; URL host {host} (no {kind} entry names it). With a SAN extension"
-            " present DirectAccess requires the host in it.",
+            f" present DirectAccess requires the host in it.{notes}",
             predicts=(NO_USABLE_CERT,),
             remediation=_reissue_hint(host),
             evidence=evidence,

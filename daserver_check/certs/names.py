@@ -7,6 +7,33 @@ Standards-based clients and tools follow RFC 6125 / RFC 9525 and the CA/Browser 
 look at the SAN only and ignore the CN. A CN-only certificate therefore satisfies DirectAccess
 but not `curl`, browsers or monitoring tools, and a SAN-only certificate the reverse; reports
 show both verdicts (REFERENCE.md §3 last bullet, §8 check_ssl_cert lesson).
+
+How names are compared. Only the URL host is normalised: lower case, one trailing dot
+removed, U-labels converted to A-labels (RFC 5890 §2.3.2.1). A certificate's dNSName or CN is
+taken as written: dNSName is an IA5String (RFC 5280 §4.2.1.6: "preferred name syntax",
+internationalized names only as A-labels, §7.2), and CryptoAPI compares the server name it is
+given with the certificate's names without IDNA or Unicode normalisation. So a certificate name
+with any character outside printable ASCII — a zero-width space U+200B, full-width letters,
+"ß" — never names a host, even if IDNA mapping would fold it into the host's spelling
+(x509-limbo's IDNA cases; cryptography and OpenSSL reject such names too). Such names are
+reported with the code points escaped (`\\u200b`), because they are invisible on a console.
+
+Two Windows details, decided per rule set:
+- A trailing dot in the certificate name ("da.contoso.com."). CertVerifyCertificateChainPolicy
+  (CERT_CHAIN_POLICY_SSL) compares the server name literally: a host written with a trailing
+  dot fails against a dot-less certificate name (golang/go PR 59846, rustls-platform-verifier
+  issue 240; .NET's SslAuthenticationOptions and MongoDB's Windows TLS code strip the dot before
+  calling it). By the same literal comparison a trailing-dot CN or dNSName does not name the
+  dot-less IP-HTTPS host on Windows — inferred, no Microsoft source. Standards-based tools
+  ignore one trailing dot on either side (RFC 1034 §3.1 absolute names); that is the RFC 6125
+  verdict here.
+- An underscore ("da_1.contoso.com"). Windows does not apply the host-name (LDH) syntax of
+  RFC 1123 §2.1 when it matches names; the underscore is an ordinary character, compared
+  literally, also under a wildcard (inferred: Microsoft documents no such check, and .NET on
+  Windows accepted such names where its OpenSSL-based builds refused them, dotnet/runtime
+  issues 31514 and 35880). Both verdicts here compare it literally; note that public CAs may
+  no longer issue dNSNames with "_" (CA/Browser Forum ballot SC12) and cryptography's verifier
+  refuses such a host.
 """
 
 from __future__ import annotations
@@ -51,16 +78,20 @@ class SanNames:
     ip_addresses: tuple[IPAddress, ...]
     other_count: int
 
-    def match(self, host: str) -> str | None:
+    def match(self, host: str, *, windows: bool = False) -> str | None:
         """The SAN entry that names `host`, as written in the certificate, or None.
 
         An IP host is compared with iPAddress entries only (as ipaddress objects, so different
         spellings of one IPv6 address agree); a dNSName never names an IP host (RFC 6125 §6.2.1).
+        `windows` applies the Windows rule to dNSNames (see `hostname_matches`).
         """
         host_ip = parse_ip(host)
         if host_ip is not None:
             return next((str(ip) for ip in self.ip_addresses if ip == host_ip), None)
-        return next((name for name in self.dns_names if hostname_matches(name, host)), None)
+        return next(
+            (name for name in self.dns_names if hostname_matches(name, host, windows=windows)),
+            None,
+        )
 
 
 def parse_ip(text: str) -> IPAddress | None:
@@ -74,24 +105,67 @@ def parse_ip(text: str) -> IPAddress | None:
         return None
 
 
-def _to_a_labels(name: str, *, allow_wildcard: bool) -> list[str] | None:
-    """Lower-case A-labels of `name` without the trailing dot; None when it cannot be encoded.
+def _is_flagged(char: str) -> bool:
+    """Outside printable ASCII: C0 controls, DEL and every non-ASCII code point (format
+    characters such as U+200B, full-width forms, letters with diacritics)."""
+    code = ord(char)
+    return code < 0x20 or code >= 0x7F
 
-    U-labels are converted with the stdlib `idna` codec (IDNA 2003 nameprep, which also folds
-    case); a label it refuses makes the whole name unmatchable rather than guessed at.
+
+def escape_name(name: str) -> str:
+    """`name` with every character outside printable ASCII written as `\\uXXXX` (or
+    `\\UXXXXXXXX`), so invisible and look-alike characters show in a report."""
+    parts: list[str] = []
+    for char in name:
+        if not _is_flagged(char):
+            parts.append(char)
+        elif ord(char) > 0xFFFF:
+            parts.append(f"\\U{ord(char):08x}")
+        else:
+            parts.append(f"\\u{ord(char):04x}")
+    return "".join(parts)
+
+
+def flagged_characters(name: str) -> list[str]:
+    """The distinct characters of a certificate name that keep it from ever matching, escaped
+    (`["\\u200b"]`), in order of appearance; empty for a name of printable ASCII."""
+    return [escape_name(char) for char in dict.fromkeys(name) if _is_flagged(char)]
+
+
+def name_problem(name: str, host: str, *, windows: bool) -> str | None:
+    """Why a certificate name that looks like `host` does not name it, or None.
+
+    Explains the two cases a reader cannot see: characters outside printable ASCII, and (for
+    the Windows rule) a trailing dot the standards-based rule would have ignored.
     """
-    if name.endswith("."):
-        name = name[:-1]
-    labels = name.split(".")
+    flagged = flagged_characters(name)
+    if flagged:
+        return (
+            f"'{escape_name(name)}' contains {', '.join(flagged)} (non-ASCII, invisible or control"
+            " characters); certificate names are compared as ASCII, without IDNA or Unicode"
+            " folding, so it names no host"
+        )
+    if windows and name.endswith(".") and hostname_matches(name, host):
+        return (
+            f"'{name}' ends with a dot; Windows compares the certificate name as written, so it"
+            f" does not name {host} (inferred from CryptoAPI's literal name comparison)"
+        )
+    return None
+
+
+def _host_labels(host: str) -> list[str] | None:
+    """The URL host as lower-case A-labels without its trailing dot; None when it cannot be
+    encoded. The host may be converted (U-label to A-label with the stdlib `idna` codec,
+    IDNA 2003 nameprep); a label the codec refuses makes the host unmatchable."""
+    if host.endswith("."):
+        host = host[:-1]
     result: list[str] = []
-    for label in labels:
+    for label in host.split("."):
         if not label:
             return None  # empty label: "a..b", ".a" or "" never name a host
         if label.isascii():
             result.append(label.lower())
             continue
-        if allow_wildcard and "*" in label:
-            return None  # a partial wildcard in a U-label never matches anyway
         try:
             encoded = label.encode("idna")
         except UnicodeError:
@@ -100,22 +174,41 @@ def _to_a_labels(name: str, *, allow_wildcard: bool) -> list[str] | None:
     return result
 
 
-def hostname_matches(pattern: str, host: str) -> bool:
+def _cert_labels(name: str, *, windows: bool) -> list[str] | None:
+    """A certificate name as lower-case ASCII labels, or None when it can name no host.
+
+    Never converted: any character outside printable ASCII makes it unmatchable. One trailing
+    dot is removed under the standards-based rule, kept (and so never matching) under the
+    Windows rule.
+    """
+    if flagged_characters(name):
+        return None
+    if name.endswith(".") and not windows:
+        name = name[:-1]
+    labels = name.lower().split(".")
+    if any(not label for label in labels):
+        return None
+    return labels
+
+
+def hostname_matches(pattern: str, host: str, *, windows: bool = False) -> bool:
     """The one matching rule: does certificate name `pattern` name the URL host `host`?
 
-    Case-insensitive, one trailing dot ignored on either side, IDNA compared as A-labels. A
-    wildcard is accepted only as the whole left-most label followed by at least two labels, and
-    stands for exactly one non-empty label ("*.contoso.com" names "da.contoso.com", not
-    "contoso.com" nor "a.b.contoso.com"); "da*.x.com", "*a.x.com", "f*o.x.com" and "*.*.com" never
-    match. An IP host is matched only by the same address written as an IP literal, never by a
-    wildcard (RFC 6125 §6.4.3, §6.2.1).
+    ASCII, case-insensitive; the host may carry one trailing dot and may be written with
+    U-labels; the certificate name is compared as written (module docstring): non-ASCII never
+    matches, and its trailing dot is ignored only when `windows` is False. A wildcard is
+    accepted only as the whole left-most label followed by at least two labels, and stands for
+    exactly one non-empty label ("*.contoso.com" names "da.contoso.com", not "contoso.com" nor
+    "a.b.contoso.com"); "da*.x.com", "*a.x.com", "f*o.x.com" and "*.*.com" never match. An IP
+    host is matched only by the same address written as an IP literal, never by a wildcard
+    (RFC 6125 §6.4.3, §6.2.1).
     """
     host_ip = parse_ip(host)
     if host_ip is not None:
-        pattern_ip = parse_ip(pattern)
+        pattern_ip = parse_ip(pattern) if not flagged_characters(pattern) else None
         return pattern_ip is not None and pattern_ip == host_ip
-    host_labels = _to_a_labels(host, allow_wildcard=False)
-    pattern_labels = _to_a_labels(pattern, allow_wildcard=True)
+    host_labels = _host_labels(host)
+    pattern_labels = _cert_labels(pattern, windows=windows)
     if host_labels is None or pattern_labels is None:
         return False
     if any("*" in label for label in host_labels):
@@ -171,10 +264,12 @@ def directaccess_name_verdict(cert: x509.Certificate, host: str) -> NameVerdict:
         return NameVerdict(
             False, "the Subject has no CN; DirectAccess matches the host against the Subject CN"
         )
-    matched = next((cn for cn in cns if hostname_matches(cn, host)), None)
+    matched = next((cn for cn in cns if hostname_matches(cn, host, windows=True)), None)
     if matched is None:
-        listed = ", ".join(repr(cn) for cn in cns)
-        return NameVerdict(False, f"no Subject CN names {host} (CN: {listed})")
+        listed = ", ".join(f"'{escape_name(cn)}'" for cn in cns)
+        notes = [n for n in (name_problem(cn, host, windows=True) for cn in cns) if n]
+        why = "".join(f"; {note}" for note in notes)
+        return NameVerdict(False, f"no Subject CN names {host} (CN: {listed}){why}")
     if len(cns) > 1:
         return NameVerdict(
             False,
@@ -187,10 +282,12 @@ def directaccess_name_verdict(cert: x509.Certificate, host: str) -> NameVerdict:
         return NameVerdict(False, f"the SAN extension cannot be read: {exc}", matched)
     if san is None:
         return NameVerdict(True, f"Subject CN {matched} names {host} (no SAN extension)", matched)
-    if san.match(host) is None:
+    if san.match(host, windows=True) is None:
+        notes = [n for n in (name_problem(d, host, windows=True) for d in san.dns_names) if n]
+        why = "".join(f"; {note}" for note in notes)
         return NameVerdict(
             False,
-            f"Subject CN {matched} names {host} but the SAN extension does not contain it",
+            f"Subject CN {matched} names {host} but the SAN extension does not contain it{why}",
             matched,
         )
     return NameVerdict(True, f"Subject CN {matched} and the SAN name {host}", matched)
@@ -213,5 +310,7 @@ def rfc6125_name_verdict(cert: x509.Certificate, host: str) -> NameVerdict:
     matched = san.match(host)
     if matched is None:
         kind = "iPAddress" if parse_ip(host) is not None else "dNSName"
-        return NameVerdict(False, f"no SAN {kind} entry names {host}")
+        notes = [n for n in (name_problem(d, host, windows=False) for d in san.dns_names) if n]
+        why = "".join(f"; {note}" for note in notes)
+        return NameVerdict(False, f"no SAN {kind} entry names {host}{why}")
     return NameVerdict(True, f"SAN entry {matched} names {host}", matched)

@@ -93,6 +93,18 @@ def explain_file(path: str) -> Report:
     return Report("explain", (TargetReport(name, tuple(findings_from_bytes(data, name))),))
 
 
+_RUN_INSTEAD = (
+    "; explain reads a client's `netsh interface httpstunnel show interfaces` or"
+    " `Get-NetIPHttpsState | ConvertTo-Json` (run on the DirectAccess client)"
+)
+_OTHER_KINDS = {
+    "urlacl": "this is the output of `netsh http show urlacl` (the server's URL reservations):"
+    " check it with `daserver-check server FILE`" + _RUN_INSTEAD,
+    "sslcert": "this is the output of `netsh http show sslcert` (the server's SSL bindings):"
+    " check it with `daserver-check server FILE`" + _RUN_INSTEAD,
+}
+
+
 def findings_from_bytes(data: bytes, source: str) -> list[Finding]:
     """Findings for every interface (or, in loose pasted text, every code) in the input."""
     from daserver_check.protocol.iphttps_state import IpHttpsJsonError, parse_iphttps_json
@@ -100,6 +112,7 @@ def findings_from_bytes(data: bytes, source: str) -> list[Finding]:
         NetshParseError,
         codes_in_text,
         decode_output,
+        detect_kind,
         parse_httpstunnel,
     )
     from daserver_check.server.state import state_finding
@@ -123,6 +136,10 @@ def findings_from_bytes(data: bytes, source: str) -> list[Finding]:
         if not findings:
             raise InputError(f"{source}: JSON has no LastErrorCode (Get-NetIPHttpsState)")
         return findings
+    other = _OTHER_KINDS.get(detect_kind(text) or "")
+    if other is not None:
+        # Its URLs would otherwise read as interfaces without a code (phantom interfaces).
+        raise InputError(f"{source}: {other}")
     interfaces = parse_httpstunnel(text)
     structured = [i for i in interfaces if i.url is not None or i.role is not None]
     if structured:

@@ -128,7 +128,7 @@ def _collect(node: Any, states: list[IpHttpsState], configs: list[IpHttpsConfigu
         states.append(
             IpHttpsState(
                 last_error=_code(keys.get("lasterrorcode")),
-                status=_text(keys.get("interfacestatus")),
+                status=_status(keys.get("interfacestatus")),
                 profile=_text(keys.get("profile")),
             )
         )
@@ -169,6 +169,18 @@ def _code(value: Any) -> int | None:
             return None
         return _code(number)
     return None
+
+
+def _status(value: Any) -> str | None:
+    """InterfaceStatus without a closing full stop (some builds and pasted KB text end it with
+    one; reports quote the status inside a sentence of their own)."""
+    text = _text(value)
+    if text is None:
+        return None
+    text = text.strip()
+    if text.endswith(".") and not text.endswith(".."):
+        text = text[:-1].rstrip()
+    return text or None
 
 
 def _text(value: Any) -> str | None:

@@ -7,6 +7,13 @@ structure and on values that never get translated — URLs, SDDL strings, `IP:po
 certificate hashes, `{GUID}`s and `0x…` error codes — and read English labels only for the
 details that have no such shape (DS mapper usage, negotiate client certificate).
 
+Admins paste the output rather than redirect it: into e-mail and issue trackers (`> `
+quoting), into markdown (code fences, `**bold**` labels, backticks), from KB pages (blocks
+without their title lines), and from a console window whose buffer width hard-wraps long lines
+(80 columns by default, 120 or 150 when widened) — with the continuation at column 0 or, after
+re-indenting, anywhere. Quote markers and fences are removed line by line before any parser
+looks at the text, so a line that is blank once they are gone separates blocks.
+
 Sans-IO: bytes in, typed values out. Anything that cannot be text raises `NetshParseError`
 with the byte offset; text without the expected structure yields empty lists, and
 `detect_kind` tells which of the three outputs (if any) a text is.
@@ -80,9 +87,34 @@ class Pair:
     line: int
 
 
+# "> ", ">>", "> > ": mail and issue-tracker quoting, any depth. Each repetition consumes one
+# ">", so the match is linear.
+_QUOTE = re.compile(r"^(?:[ \t]*>)+[ \t]?")
+# A markdown code fence ("```", "```text", "~~~") carries no output: it counts as a blank line.
+_FENCE = re.compile(r"^\s*(?:`{3,}|~{3,})")
+# Markdown list markers and emphasis around a label ("- **Last Error Code**:").
+_LABEL_MARKUP = "*`_-\u2022 \t"
+
+
 def _split_lines(text: str) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(text.splitlines(), 1):
-        yield number, line[:MAX_LINE].rstrip()
+    """(line number, line) with quote markers and fences removed and the end stripped."""
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw[:MAX_LINE]
+        quote = _QUOTE.match(line)
+        if quote is not None:
+            line = line[quote.end() :]
+        if _FENCE.match(line):
+            line = ""
+        yield number, line.rstrip()
+
+
+def _value(text: str) -> str:
+    """A value without markdown wrapping: `code` spans and **bold** (never a lone "*", which
+    starts a wildcard host name)."""
+    value = text.strip()
+    if len(value) >= 4 and value.startswith("**") and value.endswith("**"):
+        value = value[2:-2].strip()
+    return value.strip("`").strip()
 
 
 def _pair(number: int, line: str) -> Pair | None:
@@ -90,11 +122,11 @@ def _pair(number: int, line: str) -> Pair | None:
     if m is None:
         return None
     label = line[: m.start()]
-    stripped = label.strip()
+    stripped = label.strip().strip(_LABEL_MARKUP)
     if not stripped:
         return None
     indent = len(label.expandtabs()) - len(label.expandtabs().lstrip())
-    return Pair(indent, stripped, line[m.end() :].strip(), number)
+    return Pair(indent, stripped, _value(line[m.end() :]), number)
 
 
 # --- shapes of values that no translation changes --------------------------------------------
@@ -122,34 +154,87 @@ class UrlAclEntry:
     sddl: str | None
     users: tuple[str, ...] = ()
     line: int = 0
+    # Why the paste holds no whole SDDL for this entry (it was cut off), or None. netsh prints
+    # an SDDL line for every reservation, so a missing or unbalanced one is a paste problem,
+    # not evidence of a corrupt ACL (that shows in the registry bytes).
+    incomplete: str | None = None
+
+
+# A console-wrapped URL or SDDL continues on the next line as one token of the characters the
+# value can hold. The character sets keep a following prompt ("C:\Windows\system32>") or
+# prose from being glued onto the value.
+_URL_PART = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%{}]+$")
+_SDDL_PART = re.compile(r"^[A-Za-z0-9;:()\-_{}.*\"]+$")
+
+
+def _continuation(line: str, part: re.Pattern[str]) -> str | None:
+    token = line.strip()
+    if not token or _DASHES.match(token) or not part.match(token):
+        return None
+    return token
+
+
+def _incomplete(sddl: str | None, last: bool) -> str | None:
+    if sddl is None:
+        where = "the paste ends" if last else "the paste is cut"
+        return f"incomplete paste: {where} before the entry's SDDL line"
+    if sddl.count("(") != sddl.count(")"):
+        return "incomplete paste: the SDDL line is cut off (unbalanced parentheses)"
+    return None
+
+
+@dataclass
+class _Reservation:
+    """One entry while it is read; wrapped values grow as lists (joined once, so a hostile
+    paste of a million continuation lines stays linear)."""
+
+    url: list[str]
+    line: int
+    sddl: list[str] | None = None
+    users: list[str] = field(default_factory=list)
+
+    def entry(self, last: bool) -> UrlAclEntry:
+        sddl = "".join(self.sddl) if self.sddl is not None else None
+        return UrlAclEntry("".join(self.url), sddl, tuple(self.users), self.line,
+                           _incomplete(sddl, last))
 
 
 def parse_urlacl(data: bytes | str) -> list[UrlAclEntry]:
+    """Every `Reserved URL` block, values joined across console line wrapping."""
     text = decode_output(data) if isinstance(data, bytes) else data
-    entries: list[UrlAclEntry] = []
-    url: str | None = None
-    url_line = 0
-    sddl: str | None = None
-    users: list[str] = []
-
-    def flush() -> None:
-        if url is not None:
-            entries.append(UrlAclEntry(url, sddl, tuple(users), url_line))
+    found: list[_Reservation] = []
+    current: _Reservation | None = None
+    growing: list[str] | None = None  # the URL or SDDL a wrapped line may continue
+    part = _URL_PART
+    waiting: Pair | None = None  # a label whose value was wrapped onto the next line
 
     for number, line in _split_lines(text):
+        if growing is not None:
+            token = _continuation(line, part)
+            if token is not None:
+                growing.append(token)
+                continue
+            growing = None
         pair = _pair(number, line)
+        if pair is None and waiting is not None:
+            token = _continuation(line, _URL_PART)
+            pair = Pair(waiting.indent, waiting.label, token, number) if token else None
+        waiting = None
         if pair is None:
             continue
-        if _URL.match(pair.value):
-            flush()
-            url, url_line, sddl, users = pair.value, number, None, []
-        elif url is not None and _SDDL.match(pair.value) and sddl is None:
-            sddl = pair.value
-        elif url is not None and "\\" in pair.value:
+        if not pair.value:
+            waiting = pair
+        elif _URL.match(pair.value):
+            current = _Reservation([pair.value], number)
+            found.append(current)
+            growing, part = current.url, _URL_PART
+        elif current is not None and _SDDL.match(pair.value) and current.sddl is None:
+            current.sddl = [pair.value]
+            growing, part = current.sddl, _SDDL_PART
+        elif current is not None and "\\" in pair.value:
             # "User: \Everyone", "Benutzer: NT SERVICE\SstpSvc" — account names carry a backslash.
-            users.append(pair.value)
-    flush()
-    return entries
+            current.users.append(pair.value)
+    return [r.entry(last=index == len(found) - 1) for index, r in enumerate(found)]
 
 
 # --- netsh http show sslcert -----------------------------------------------------------------
@@ -159,7 +244,9 @@ def parse_urlacl(data: bytes | str) -> list[UrlAclEntry]:
 class SslCertBinding:
     endpoint: str  # "0.0.0.0:443", "da.contoso.com:443", "443" (central store)
     kind: str  # "ip", "hostname", "ccs"
-    cert_hash: str | None  # lower-case hex
+    # Lower-case hex; None when unknown: redacted by the poster ("<redacted>", "xxxx…"), missing,
+    # or "(null)" for the central certificate store.
+    cert_hash: str | None
     app_id: str | None  # "{…}" lower-case
     store: str | None
     ds_mapper: bool | None = None
@@ -171,7 +258,14 @@ class SslCertBinding:
 _ENABLED = {"enabled": True, "disabled": False}
 
 
+def _endpoint_shaped(value: str) -> bool:
+    return bool(_IP_PORT.match(value) or _HOST_PORT.match(value))
+
+
 def parse_sslcert(data: bytes | str) -> list[SslCertBinding]:
+    """Every binding block. Blocks end at a line that is blank once quote markers, fences and
+    indentation are gone, or where the first label comes again with a new endpoint (a paste
+    that lost its blank lines)."""
     text = decode_output(data) if isinstance(data, bytes) else data
     blocks: list[list[Pair]] = []
     current: list[Pair] = []
@@ -182,8 +276,13 @@ def parse_sslcert(data: bytes | str) -> list[SslCertBinding]:
                 current = []
             continue
         pair = _pair(number, line)
-        if pair is not None and pair.value:
-            current.append(pair)
+        if pair is None or not pair.value:
+            continue
+        if (current and pair.label.lower() == current[0].label.lower()
+                and _endpoint_shaped(pair.value)):
+            blocks.append(current)
+            current = []
+        current.append(pair)
     if current:
         blocks.append(current)
     return [b for b in (_binding(block) for block in blocks) if b is not None]
@@ -211,8 +310,12 @@ def _binding(block: list[Pair]) -> SslCertBinding | None:
     elif app_index is not None and app_index + 1 < len(block):
         # Localized: the store name line follows the application id line in every build.
         store = block[app_index + 1].value or None
-    if cert_hash is None and kind != "ccs":
-        return None  # not a binding block (a header or something else)
+    if cert_hash is None and kind != "ccs" and app_id is None and (
+        "certificate hash" not in by_label
+    ):
+        # Not a binding block (a header, or a time such as "Started : 10:30"): without a hash
+        # a binding still shows its application id, or at least the hash label (redacted).
+        return None
     return SslCertBinding(
         endpoint=value,
         kind=kind,
@@ -243,34 +346,72 @@ class TunnelInterface:
 _NAME = re.compile(r"\b(IPHTTPS\w*)\b", re.IGNORECASE)
 
 
+# A title line whose dashes were lost (a KB page renders them as a heading rule): it still
+# names the interface and starts a new one.
+_TITLE_NAME = re.compile(r"\b(IPHTTPSInterface\w*)\b", re.IGNORECASE)
+
+
 def parse_httpstunnel(data: bytes | str) -> list[TunnelInterface]:
+    """Every interface block.
+
+    netsh prints a title line and a dashes line above each interface; KB articles, markdown
+    and quoted mail often keep neither. So the text is cut at titles first, and then each part
+    again wherever a label comes back (a second "Role", "URL" or "Last Error Code" — in any
+    language — is a second interface), and at a title line without its dashes. Every block
+    with an error code or a URL is an interface.
+    """
     text = decode_output(data) if isinstance(data, bytes) else data
     lines = list(_split_lines(text))
-    # A block starts at a title line directly above a dashes line; a pasted sample without
-    # the title (as in the KB articles) is one block.
     starts = [
         i - 1 for i in range(1, len(lines)) if _DASHES.match(lines[i][1]) and lines[i - 1][1].strip()
     ]
-    blocks: list[tuple[str, int, list[tuple[int, str]]]] = []
+    regions: list[tuple[str, int, list[tuple[int, str]]]] = []
     if not starts:
-        blocks.append(("", 1, lines))
+        regions.append(("", 1, lines))
     else:
         if any(_pair(n, ln) for n, ln in lines[: starts[0]]):
-            blocks.append(("", 1, lines[: starts[0]]))
+            regions.append(("", 1, lines[: starts[0]]))
         for k, start in enumerate(starts):
             end = starts[k + 1] if k + 1 < len(starts) else len(lines)
-            blocks.append((lines[start][1].strip(), lines[start][0], lines[start + 2 : end]))
+            regions.append((lines[start][1].strip(), lines[start][0], lines[start + 2 : end]))
     result = []
-    for title, line_no, body in blocks:
-        iface = _interface(title, line_no, body)
-        if iface is not None:
-            result.append(iface)
+    for title, line_no, body in regions:
+        for block_title, block_line, pairs in _blocks(title, line_no, body):
+            iface = _interface(block_title, block_line, pairs)
+            if iface is not None:
+                result.append(iface)
     return result
 
 
-def _interface(title: str, line_no: int, body: list[tuple[int, str]]) -> TunnelInterface | None:
-    pairs = [p for p in (_pair(n, ln) for n, ln in body) if p is not None]
-    url = next((p.value.strip("`") for p in pairs if _URL.match(p.value.strip("`"))), None)
+def _blocks(title: str, line_no: int, body: list[tuple[int, str]]
+            ) -> list[tuple[str, int, list[Pair]]]:
+    """A region's pairs cut wherever a label repeats or a dash-less title line appears."""
+    blocks: list[tuple[str, int, list[Pair]]] = []
+    pairs: list[Pair] = []
+    seen: set[str] = set()
+    for number, line in body:
+        pair = _pair(number, line)
+        if pair is None:
+            found = _TITLE_NAME.search(line) if line.strip() else None
+            if found is not None and not _URL.match(line.strip()):
+                if pairs:
+                    blocks.append((title, line_no, pairs))
+                title, line_no, pairs, seen = line.strip(), number, [], set()
+            continue
+        key = pair.label.lower()
+        if key in seen and pairs:
+            blocks.append((title, line_no, pairs))
+            # The next interface of a title-less paste (KB pages print several in a row).
+            title, line_no, pairs, seen = "", pair.line, [], set()
+        seen.add(key)
+        pairs.append(pair)
+    if pairs:
+        blocks.append((title, line_no, pairs))
+    return blocks
+
+
+def _interface(title: str, line_no: int, pairs: list[Pair]) -> TunnelInterface | None:
+    url = next((p.value for p in pairs if _URL.match(p.value)), None)
     by_label = {p.label.lower(): p for p in pairs}
     code_pair = by_label.get("last error code") or by_label.get("error")
     if code_pair is None or not _HEX_CODE.match(code_pair.value):
@@ -286,6 +427,11 @@ def _interface(title: str, line_no: int, body: list[tuple[int, str]]) -> TunnelI
         index = pairs.index(code_pair)
         if index + 1 < len(pairs) and not _HEX_CODE.match(pairs[index + 1].value):
             status_pair = pairs[index + 1]
+    status = status_pair.value if status_pair and status_pair.value else None
+    if status is not None and status.endswith(".") and not status.endswith(".."):
+        # A KB page ends the status with a full stop; netsh does not, and reports quote the
+        # status inside a sentence of their own.
+        status = status[:-1].rstrip() or None
     name_match = _NAME.search(title)
     name = name_match.group(1) if name_match else (title or "IPHTTPSInterface")
     return TunnelInterface(
@@ -294,7 +440,7 @@ def _interface(title: str, line_no: int, body: list[tuple[int, str]]) -> TunnelI
         role=role,
         url=url,
         last_error=code,
-        status=status_pair.value if status_pair else None,
+        status=status,
         line=line_no,
     )
 

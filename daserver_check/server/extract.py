@@ -60,6 +60,9 @@ def reservation_from_bytes(url: str, value: RegValue, source: str) -> Reservatio
 
 
 def reservation_from_netsh(entry: UrlAclEntry, source: str) -> Reservation:
+    if entry.incomplete is not None:
+        # The URL is known (the conflict checks need it); its descriptor is not judged.
+        return Reservation(entry.url, None, None, source)
     if entry.sddl is None:
         return Reservation(entry.url, None, "no SDDL line in the netsh output", source)
     try:
@@ -80,6 +83,13 @@ def interface_from_netsh(i: TunnelInterface, source: str) -> Interface:
 
 def add_netsh_urlacl(facts: Facts, entries: list[UrlAclEntry], source: str) -> None:
     facts.add_reservations([reservation_from_netsh(e, source) for e in entries])
+    # A pasted list cut off before an SDDL is not a corrupt ACL: the entry's descriptor is
+    # skipped, and the reason is listed with the ignored inputs.
+    facts.ignored.extend(
+        f"{source}: {e.url} ({e.incomplete}; descriptor not checked)"
+        for e in entries
+        if e.incomplete is not None
+    )
 
 
 def add_netsh_sslcert(facts: Facts, bindings: list[SslCertBinding], source: str) -> None:

@@ -528,3 +528,67 @@ def test_unknown_profile_is_input_error(files: Path, capsys: pytest.CaptureFixtu
     assert main(["cert", write_pfx(files), "--password-env", "PFX_PASSWORD",
                  "--profile", "nosuch"]) == 3
     assert "nosuch" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- names as Windows compares them
+
+
+def write_pem(folder: Path, issued: Issued) -> str:
+    """The certificate and its issuing CA as PEM, no key (a `.cer`-style check)."""
+    path = folder / "names.pem"
+    path.write_bytes(issued.cert.public_bytes(Encoding.PEM)
+                     + intermediate().cert.public_bytes(Encoding.PEM))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "escaped"),
+    [
+        pytest.param(HOST + "\u200b", "da.contoso.com\\u200b", id="zero-width space"),
+        pytest.param("\uff44\uff41.contoso.com", "\\uff44\\uff41.contoso.com", id="full-width"),
+        pytest.param("da\u00df.contoso.com", "da\\u00df.contoso.com", id="sharp s"),
+    ],
+)
+def test_invisible_and_look_alike_names_never_match(
+    files: Path, capsys: pytest.CaptureFixture[str], name: str, escaped: str
+) -> None:
+    """A CN and SAN that IDNA would fold into the URL host do not name it: Windows compares
+    the certificate's names as written. The detail shows the code points escaped."""
+    report = cert_json(capsys, write_pem(files, fresh(cns=(name,), san=(name,))), "--url", URL,
+                       "--ca-file", str(files / "root.pem"), "--offline")
+    # The name findings never print it raw (it would look like the host); evidence keeps it.
+    prose = [f["detail"] + f["title"] for f in report["targets"][0]["findings"]
+             if f["id"] in ("cert.subject-name", "cert.subject-extra", "cert.san")]
+    assert len(prose) == 3 and not any(name in text for text in prose)
+    for fid in ("cert.subject-name", "cert.san"):
+        finding = one(report, fid)
+        assert finding["status"] == "fail", finding["detail"]
+        assert finding["predicts"] == ["0x103"]
+        assert escaped in finding["detail"]
+        assert finding["evidence"]["unusable_characters"][escaped]
+    extra = one(report, "cert.subject-extra")
+    assert extra["status"] == "fail" and escaped in extra["detail"]
+    assert report["exit"] == 2
+
+
+def test_trailing_dot_cn_fails_for_windows_only(files: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    report = cert_json(capsys, write_pem(files, fresh(cns=(HOST + ".",), san=(HOST + ".",))),
+                       "--url", URL, "--ca-file", str(files / "root.pem"), "--offline")
+    subject = one(report, "cert.subject-name")
+    assert subject["status"] == "fail"
+    assert "ends with a dot" in subject["detail"] and "inferred" in subject["detail"]
+    san = one(report, "cert.san")
+    assert san["status"] == "fail"
+    verdicts = san["evidence"]["directaccess_verdict"], san["evidence"]["rfc6125_verdict"]
+    assert (verdicts[0]["ok"], verdicts[1]["ok"]) == (False, True)
+
+
+def test_underscore_is_an_ordinary_character(files: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    host = "da_1.contoso.com"
+    report = cert_json(capsys, write_pem(files, fresh(cns=(host,), san=(host,))),
+                       "--url", f"https://{host}/IPHTTPS", "--ca-file", str(files / "root.pem"),
+                       "--offline")
+    for fid in ("cert.subject-name", "cert.subject-extra", "cert.san"):
+        assert one(report, fid)["status"] == "pass", one(report, fid)["detail"]

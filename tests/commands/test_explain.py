@@ -176,3 +176,53 @@ def test_input_without_code_exits_3(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "no IP-HTTPS error code" in capsys.readouterr().err
     (tmp_path / "y.json").write_text('{"a": 1}')
     assert main(["explain", str(tmp_path / "y.json")]) == 3
+
+
+# ---------------------------------------------------------------- pasted text
+
+
+def test_kb_style_page_reports_every_block(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.protocol.pasted import kb_page
+
+    path = tmp_path / "kb.txt"
+    path.write_text(kb_page([0x103, 0x2AFC, 0x2AF9]), encoding="utf-8")
+    rc, doc = run_json([str(path)], capsys)
+    findings = doc["targets"][0]["findings"]
+    assert [f["predicts"] for f in findings] == [["0x103"], ["0x2AFC"], ["0x2AF9"]]
+    assert all(f["evidence"]["url"] == "https://da.contoso.com/IPHTTPS" for f in findings)
+    assert not any(".." in f["detail"] for f in findings)  # the KB's full stop is not doubled
+    assert rc == 2
+
+
+@pytest.mark.parametrize("marker", ["> ", ">"])
+def test_quoted_and_fenced_output(marker: str) -> None:
+    from tests.protocol.pasted import fence, quote, tunnel_block
+
+    text = quote(fence(tunnel_block(0x2AF9) + "\n" + tunnel_block(0x103, title=False)), marker)
+    findings = findings_from_bytes(text.encode(), "mail")
+    assert [f.predicts for f in findings] == [(0x2AF9,), (0x103,)]
+
+
+@pytest.mark.parametrize("kind", ["urlacl", "sslcert"])
+def test_other_netsh_output_says_what_it_is(kind: str, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.protocol.pasted import sslcert, sslcert_block, urlacl_winrm
+
+    text = urlacl_winrm() if kind == "urlacl" else sslcert([sslcert_block("0.0.0.0:443", None)])
+    path = tmp_path / f"{kind}.txt"
+    path.write_text(text, encoding="utf-8")
+    assert main(["explain", str(path)]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no phantom interfaces
+    assert f"netsh http show {kind}" in captured.err
+    assert "daserver-check server" in captured.err
+    assert "netsh interface httpstunnel show interfaces" in captured.err
+    assert captured.err.count("\n") == 1
+
+
+def test_no_doubled_full_stop_from_powershell_status() -> None:
+    doc = b'{"LastErrorCode": 259, "InterfaceStatus": "No usable certificate found."}'
+    (finding,) = findings_from_bytes(doc, "ps")
+    assert ".." not in finding.detail
+    assert "No usable certificate found." in finding.detail

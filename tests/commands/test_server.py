@@ -125,3 +125,54 @@ def test_url_that_serves_nothing_is_input_error(
                  "--connect", "127.0.0.1", "--timeout", "2"])
     assert code == 3
     assert "cannot fetch the served certificate" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- pasted netsh output
+
+
+def test_wrapped_winrm_reservations_are_not_corrupt(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The standard WinRM reservations copied from a 150-column console: the SDDL continues on
+    the next line; it is joined, not reported as a corrupt ACL with a `reg delete` fix."""
+    from tests.protocol.pasted import WINRM_URLS, console_wrap, urlacl_winrm
+
+    path = tmp_path / "urlacl.txt"
+    path.write_text(console_wrap(urlacl_winrm(), 150), encoding="utf-8")
+    rc, doc = run_json([str(path)], capsys)
+    statuses = {f["id"]: f for f in doc["targets"][0]["findings"]}
+    acl = statuses["server.urlacl.acl"]
+    assert acl["status"] == "pass", acl["detail"]
+    assert sorted(acl["evidence"]["reservations"]) == sorted(WINRM_URLS)
+    assert rc == 0
+
+
+def test_cut_off_paste_is_skipped_with_the_reason(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.protocol.pasted import console_wrap, urlacl_winrm
+
+    text = console_wrap(urlacl_winrm(), 80)
+    path = tmp_path / "urlacl.txt"
+    path.write_text(text[: text.rindex("SDDL")], encoding="utf-8")
+    rc, doc = run_json([str(path)], capsys)
+    findings = {f["id"]: f for f in doc["targets"][0]["findings"]}
+    assert findings["server.urlacl.acl"]["status"] == "pass"
+    artifacts = findings["server.artifacts"]
+    assert "incomplete paste" in artifacts["detail"]
+    assert "http://+:47001/wsman/" in artifacts["detail"]
+    assert rc == 0
+
+
+def test_redacted_sslcert_paste_is_recognised(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.protocol.pasted import quote, sslcert, sslcert_block
+
+    path = tmp_path / "sslcert.txt"
+    path.write_text(quote(sslcert([sslcert_block("0.0.0.0:443", "<redacted>")])),
+                    encoding="utf-8")
+    _rc, doc = run_json([str(path)], capsys)
+    findings = {f["id"]: f for f in doc["targets"][0]["findings"]}
+    assert findings["server.artifacts"]["evidence"]["sources"] == [
+        {"path": str(path), "kind": "netsh sslcert"}]
+    binding = findings["server.sslcert.binding"]
+    assert binding["status"] != "skip"
+    assert binding["evidence"]["bindings"][0]["cert_hash"] is None
