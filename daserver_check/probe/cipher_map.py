@@ -16,7 +16,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 
@@ -198,17 +198,30 @@ def map_ciphers(
     tried = unfinished = errors = 0
     accepted: list[AcceptedSuite] = []
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="cipher-map") as pool:
-        # Round 1: is the version accepted at all (offering all its suites)?
+        # Round 1: is the version accepted at all (offering all its suites)? A front end that
+        # refuses any hello with a null suite in it (the lab's null-dropped) would hide the
+        # version, so a refusal is retried once without the null suites.
         first = {v: pool.submit(_try, address, port, server_name, v, s, deadline)
                  for v, s in by_version.items()}
+        retry: dict[TlsVersion, Future[tuple[int, str | None]]] = {}
         live: list[TlsVersion] = []
         for v, future in first.items():
             tried += 1
             result, _ = future.result()
-            if result == _Result.ACCEPTED:
-                live.append(v)
+            encrypted = [s for s in by_version[v] if not s.is_null]
+            if result == _Result.REFUSED and encrypted and len(encrypted) < len(by_version[v]):
+                retry[v] = pool.submit(_try, address, port, server_name, v, encrypted, deadline)
+                continue
+            live += [v] if result == _Result.ACCEPTED else []
             unfinished += result == _Result.UNFINISHED
             errors += result == _Result.ERROR
+        for v, future in retry.items():
+            tried += 1
+            result, _ = future.result()
+            live += [v] if result == _Result.ACCEPTED else []
+            unfinished += result == _Result.UNFINISHED
+            errors += result == _Result.ERROR
+        live.sort()
         # Round 2: each suite alone, for the accepted versions.
         jobs = [(v, s, pool.submit(_try, address, port, server_name, v, [s], deadline))
                 for v in live for s in by_version[v]]
