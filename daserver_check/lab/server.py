@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 
 from OpenSSL import SSL
 
-from daserver_check.lab.dns import LabDns
 from daserver_check.lab import front_end
+from daserver_check.lab.dns import LabDns
 from daserver_check.lab.faults import FAULTS, NULL_REMOVING, fault_ciphers, parse_faults, protocol_range
 from daserver_check.lab.pki import LabFiles, LabPki, build_pki, check_lab_name
 from daserver_check.protocol.ipv6_stream import (
