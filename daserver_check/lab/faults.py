@@ -27,13 +27,11 @@ FAULTS: Mapping[str, str] = MappingProxyType(
         "no-ra": "after the 200 the server never answers a Router Solicitation (0x2AFC, 0x2AF9)",
         "no-prefix": "the Router Advertisement carries no Prefix Information option (0x2AFC)",
         "bad-prefix": "the Router Advertisement carries the cluster's /59, not a /64 (0x2AFC)",
-        "tls12-gcm-only": "TLS 1.2 only, AES-GCM and null suites only (a published hardening): "
-        "Windows 7 cannot connect",
-        "no-tls10": "TLS 1.0 disabled on the server: Windows 7 without KB 3140245 cannot connect",
-        "null-dropped": "a front end that answers any ClientHello offering a null suite with "
-        "handshake_failure: Windows 8+ fail (0x80090326), Windows 7 connects",
-        "tls13-only": "TLS 1.3 only: no Windows IP-HTTPS client can connect (inferred for 11)",
-        "fips": "FIPS mode on the server: AES suites only, no null suites (Windows 8+ double-encrypt)",
+        "tls12-gcm-only": "TLS 1.2 only, AES-GCM and null suites (a published hardening): Windows 7 fails",
+        "no-tls10": "TLS 1.0 disabled: Windows 7 without KB 3140245 cannot connect",
+        "null-dropped": "a front end refuses ClientHellos offering null suites: Windows 8+ fail (0x80090326)",
+        "tls13-only": "TLS 1.3 only: no Windows IP-HTTPS client connects (Windows 11: inferred)",
+        "fips": "FIPS mode: AES suites only, no null suites (Windows 8+ double-encrypt)",
     }
 )
 
