@@ -16,8 +16,8 @@ one code point, so each appears once here, at its first position. Suites that th
 list as "not enabled by default" are left out.
 
 IP-HTTPS adds the null suites TLS_RSA_WITH_NULL_SHA256 (0x003B) and TLS_RSA_WITH_NULL_SHA (0x0002)
-on Windows 8 and later: the traffic inside is IPsec already (R. Hicks, "DirectAccess and
-Windows 8: Null Encryption for IP-HTTPS", 2013). Learn lists them as "only used when the
+on Windows 8 and later: the traffic inside is IPsec already (R. Hicks,
+directaccess.richardhicks.com, 2013-02-15). Learn lists them as "only used when the
 application explicitly requests" them, last in the priority order; where the IP-HTTPS client
 puts them in its ClientHello is not published — last is inferred. It does not change the
 outcome against HTTP.sys, which picks by the server's order (null first on a DirectAccess
