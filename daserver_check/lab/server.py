@@ -34,8 +34,9 @@ from urllib.parse import urlsplit
 
 from OpenSSL import SSL
 
+from daserver_check.lab import front_end
 from daserver_check.lab.dns import LabDns
-from daserver_check.lab.faults import FAULTS, NULL_REMOVING, parse_faults
+from daserver_check.lab.faults import FAULTS, NULL_REMOVING, fault_ciphers, parse_faults, protocol_range
 from daserver_check.lab.pki import LabFiles, LabPki, build_pki, check_lab_name
 from daserver_check.protocol.ipv6_stream import Ipv6FramingError, Ipv6StreamSplitter
 from daserver_check.protocol.ndp import (
@@ -89,6 +90,9 @@ _T = TypeVar("_T")
 def cipher_list(faults: Iterable[str]) -> str:
     """The OpenSSL cipher string the lab's server offers under `faults`."""
     fault_set = frozenset(faults)
+    imposed = fault_ciphers(fault_set)
+    if imposed is not None:
+        return imposed
     if "null-only" in fault_set:
         return NULL_CIPHERS
     if fault_set & NULL_REMOVING:
@@ -383,9 +387,10 @@ class LabEndpoint:
     @staticmethod
     def _make_context(pki: LabPki, faults: frozenset[str]) -> Any:
         ctx = SSL.Context(SSL.TLS_SERVER_METHOD)
-        # HTTP.sys on Server 2012 R2–2019: TLS 1.0–1.2, never 1.3.
-        ctx.set_min_proto_version(SSL.TLS1_VERSION)
-        ctx.set_max_proto_version(SSL.TLS1_2_VERSION)
+        # HTTP.sys on Server 2012 R2–2019: TLS 1.0–1.2, never 1.3 (unless a fault says otherwise).
+        lowest, highest = protocol_range(faults)
+        ctx.set_min_proto_version(lowest)
+        ctx.set_max_proto_version(highest)
         ctx.set_cipher_list(cipher_list(faults).encode("ascii"))
         # Schannel picks by the server's order, NULL first: a Windows 8+ client that offers
         # both gets a null suite.
@@ -465,6 +470,10 @@ class LabEndpoint:
 
     def _serve(self, sock: socket.socket, channel: _Channel) -> None:
         faults = self.config.faults
+        if "null-dropped" in faults:
+            handshake_by = time.monotonic() + HANDSHAKE_SECONDS
+            if front_end.refuses(sock, lambda: channel.wait(False, handshake_by)):
+                return
         conn = SSL.Connection(self._ctx, sock)
         conn.set_accept_state()
         try:
