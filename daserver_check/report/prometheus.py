@@ -58,7 +58,7 @@ def _samples(target: TargetReport) -> Iterator[tuple[str, str, float]]:
         yield from _finding_samples(t, f)
     codes: list[str] = []
     for f in target.findings:
-        if f.status in (Status.FAIL, Status.WARN):
+        if f.status is Status.FAIL:  # the contract: codes a *failing* finding predicts
             codes.extend(c for c in f.predicted_codes if c not in codes)
     for code in codes:
         yield "daserver_predicted_error", _labels(target=t, code=code), 1.0

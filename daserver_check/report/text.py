@@ -55,9 +55,17 @@ def _target_lines(target: TargetReport, report: Report, color: bool) -> list[str
     head = f"{verdict}  {target.target}  ({counts}"
     head += f", {report.duration_ms} ms)" if len(report.targets) == 1 else ")"
     lines = [_paint(head, target.status, color)]
-    codes = _predicted(target.findings)
-    if codes:
-        lines.append("  A DirectAccess client would report: " + ", ".join(codes))
+    coverage = _coverage(target.findings)
+    if coverage:
+        lines.append(f"  {coverage}")
+    # Words match severity: "would" only for codes a failing finding predicts; a warning's
+    # codes are what a client "could" report.
+    would = _predicted(target.findings, (Status.FAIL,))
+    could = [c for c in _predicted(target.findings, (Status.WARN,)) if c not in would]
+    if would:
+        lines.append("  A DirectAccess client would report: " + ", ".join(would))
+    if could:
+        lines.append("  A DirectAccess client could report: " + ", ".join(could))
     for f in problems:
         lines.extend(_finding_lines(f, color))
     lines.extend(_rollout_lines(target))
@@ -73,6 +81,14 @@ def _target_lines(target: TargetReport, report: Report, color: bool) -> list[str
             _paint(f"  skipped: {', '.join(ids)} ({'; '.join(reasons)})", Status.SKIP, color)
         )
     return lines
+
+
+def _coverage(findings: Sequence[Finding]) -> str:
+    """For a server bundle: how many checks actually had their input."""
+    for f in findings:
+        if f.id == FindingId.SERVER_ARTIFACTS and f.evidence.get("checks"):
+            return f"{f.evidence['checks_with_input']} of {f.evidence['checks']} checks had their input"
+    return ""
 
 
 def _exit_for(target: TargetReport) -> ExitCode:
@@ -91,10 +107,10 @@ def _counts(findings: Sequence[Finding]) -> str:
     return ", ".join(parts) or "no checks ran"
 
 
-def _predicted(findings: Sequence[Finding]) -> list[str]:
+def _predicted(findings: Sequence[Finding], statuses: tuple[Status, ...]) -> list[str]:
     seen: list[int] = []
     for f in findings:
-        if f.status in (Status.FAIL, Status.WARN):
+        if f.status in statuses:
             for code in f.predicts:
                 if code not in seen:
                     seen.append(code)

@@ -35,6 +35,25 @@ MAX_FILE = 256 * 1024 * 1024  # a SYSTEM hive is tens of MiB; a text export far 
 MAX_TEXT = 64 * 1024 * 1024
 MAX_FILES = 500  # a bundle holds a dozen files
 
+# What each file `collect-script` writes was meant to hold: when such a file is unusable, the
+# checks that needed it are undecided (error), not skipped. Other names carry no promise.
+INPUTS_BY_NAME: dict[str, tuple[str, ...]] = {
+    "http.reg": ("reservations", "bindings"),
+    "tcpip6.reg": ("ipv6",),
+    "v6transition.reg": ("policy",),
+    "proxymgr.reg": ("proxymgr",),
+    "urlacl.txt": ("reservations",),
+    "sslcert.txt": ("bindings",),
+    "httpstunnel.txt": ("interfaces",),
+    "iphttps.json": ("interfaces",),
+    "system.hiv": ("reservations", "bindings", "ipv6", "proxymgr"),
+    "software.hiv": ("policy",),
+}
+
+# netsh run without administrator rights prints this instead of the data (English; localized
+# builds print their own text, which then reads as "not recognisable").
+_ELEVATION = ("requires elevation", "run as administrator")
+
 
 def sniff(head: bytes) -> str | None:
     """"hive", "reg", "json", "netsh" or None from the first bytes of a file."""
@@ -75,13 +94,41 @@ def load(paths: list[str]) -> Facts:
     facts = Facts()
     for path, explicit in _files(paths):
         load_file(facts, path, explicit=explicit)
-    if not facts.sources and not facts.problems:
+    if not facts.sources and not facts.problems and not facts.unusable:
         raise InputError(
             "no recognisable artifact in " + ", ".join(paths) + " (expected .reg exports, hive "
             "files, netsh output or Get-NetIPHttps* JSON, as `daserver-check collect-script` "
             "writes them)"
         )
     return facts
+
+
+def _unusable(facts: Facts, path: Path, why: str, *, explicit: bool) -> None:
+    """A file that holds no data: undecided for the inputs its name promises, else ignored."""
+    name = str(path)
+    inputs = INPUTS_BY_NAME.get(path.name.casefold(), ())
+    if inputs:
+        facts.mark_unusable(name, why, inputs)
+        facts.problems.append((name, why))
+    elif explicit:
+        facts.problems.append((name, why))
+    else:
+        facts.ignored.append(name)
+
+
+def _why_unrecognised(data: bytes) -> str:
+    try:
+        text = decode_output(data[:8192]).strip()
+    except NetshParseError:
+        return "not text, and not a registry hive"
+    lowered = text.casefold()
+    if any(marker in lowered for marker in _ELEVATION):
+        return ("netsh's \"requires elevation\" message: the collect script ran without "
+                "administrator rights (run it from an elevated prompt)")
+    if lowered.startswith("error:"):
+        first = text.splitlines()[0][:200]
+        return f"an error message instead of data: {first!r}"
+    return "no netsh, .reg or JSON output recognised in it"
 
 
 def load_file(facts: Facts, path: Path, *, explicit: bool = True) -> None:
@@ -92,15 +139,18 @@ def load_file(facts: Facts, path: Path, *, explicit: bool = True) -> None:
             head = fh.read(4096)
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    if not head.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
+        _unusable(facts, path, "empty file", explicit=explicit)
+        return
     kind = sniff(head)
     if kind == "hive":
         if size > MAX_FILE:
-            facts.problems.append((name, f"hive larger than {MAX_FILE} bytes"))
+            _unusable(facts, path, f"hive larger than {MAX_FILE} bytes", explicit=True)
             return
         try:
             add_registry(facts, HiveView(name, name))
         except HiveError as exc:
-            facts.problems.append((name, str(exc)))
+            _unusable(facts, path, str(exc), explicit=True)
             return
         facts.sources.append((name, "hive"))
         return
@@ -118,7 +168,7 @@ def load_file(facts: Facts, path: Path, *, explicit: bool = True) -> None:
         try:
             export = parse_reg_text(decode_text(data))
         except RegParseError as exc:
-            facts.problems.append((name, f".reg export: {exc}"))
+            _unusable(facts, path, f".reg export: {exc}", explicit=True)
             return
         add_registry(facts, RegExportView(export, name))
         facts.sources.append((name, "reg"))
@@ -127,10 +177,7 @@ def load_file(facts: Facts, path: Path, *, explicit: bool = True) -> None:
         try:
             doc = parse_iphttps_json(data)
         except IpHttpsJsonError as exc:
-            if explicit:
-                facts.problems.append((name, f"JSON: {exc}"))
-            else:
-                facts.ignored.append(name)
+            _unusable(facts, path, f"JSON: {exc}", explicit=explicit)
             return
         add_powershell(facts, doc, name)
         facts.sources.append((name, "powershell"))
@@ -148,6 +195,6 @@ def load_file(facts: Facts, path: Path, *, explicit: bool = True) -> None:
     elif netsh_kind == "httpstunnel":
         add_netsh_httpstunnel(facts, parse_httpstunnel(text), name)
     else:
-        facts.ignored.append(name)
+        _unusable(facts, path, _why_unrecognised(data), explicit=False)
         return
     facts.sources.append((name, f"netsh {netsh_kind}"))

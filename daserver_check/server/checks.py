@@ -9,7 +9,7 @@ DisabledComponents; KB 2980635 for ProxyMgr). A check whose facts were not colle
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -39,8 +39,8 @@ CONFLICTING = (
 )
 
 RESTART_IPHLPSVC = (
-    "then restart the IP Helper service, which hosts IP-HTTPS: "
-    "`net stop iphlpsvc && net start iphlpsvc` (KB 2980660)"
+    "then restart the IP Helper service, which hosts IP-HTTPS (KB 2980660): "
+    "`Restart-Service iphlpsvc`"
 )
 
 
@@ -84,20 +84,29 @@ def _unique(reservations: list[Reservation]) -> list[Reservation]:
     return list(by_url.values())
 
 
-def _skip_reservations(fid: FindingId, title: str) -> Finding:
-    return Finding(
-        fid,
-        Status.SKIP,
-        title,
-        detail="skipped: no URL reservations collected (`netsh http show urlacl` output or a "
-        "UrlAclInfo export/hive)",
-    )
+def not_collected(fid: FindingId, title: str, facts: Facts, need: str, what: str) -> Finding:
+    """The finding for a check whose input is missing: `error` when a file meant to hold it was
+    collected but unusable (this tool cannot decide), `skip` "not collected" otherwise."""
+    unusable = facts.unusable.get(need, [])
+    if unusable:
+        reasons = "; ".join(f"{path}: {why}" for path, why in unusable)
+        return Finding(fid, Status.ERROR, f"{title}: the collected file could not be used",
+                       detail=f"{what} was collected but is unusable ({reasons}).",
+                       remediation="Run `daserver-check collect-script` again on the server from "
+                       "an elevated prompt, and check the files it writes.",
+                       evidence={"unusable": [{"path": p, "why": w} for p, w in unusable]})
+    return Finding(fid, Status.SKIP, title, detail=f"skipped: not collected ({what})")
+
+
+def _skip_reservations(fid: FindingId, title: str, facts: Facts) -> Finding:
+    return not_collected(fid, title, facts, "reservations",
+                         "`netsh http show urlacl` output or a UrlAclInfo export/hive")
 
 
 def check_urlacl_conflict(facts: Facts, opts: Options) -> Finding:
     fid = FindingId.SERVER_URLACL_CONFLICT
     if facts.reservations is None:
-        return _skip_reservations(fid, "URL reservations conflicting with IP-HTTPS")
+        return _skip_reservations(fid, "URL reservations conflicting with IP-HTTPS", facts)
     port = iphttps_port(facts)
     hits: list[tuple[Reservation, str]] = []
     for r in _unique(facts.reservations):
@@ -109,35 +118,85 @@ def check_urlacl_conflict(facts: Facts, opts: Options) -> Finding:
             fid, Status.PASS, f"No BranchCache or SSTP URL reservation on port {port}",
             evidence={"checked": len(_unique(facts.reservations)), "port": port},
         )
-    steps = [_backup(URLACL_KEY, "urlaclinfo-backup.reg")]
-    steps += [
-        f"remove the value `{r.url}` under `{_short(URLACL_KEY)}`: "
-        f"`netsh http delete urlacl url={r.url}`"
-        for r, _o in hits
+    failing = _interface_failure(facts)
+    duplicated = {u for g in _duplicate_groups(facts) for u in (r.url for r in g)}
+    evidence_of_failure = [
+        *([failing] if failing else []),
+        *(f"{r.url} is also reserved under another host form" for r, _o in hits
+          if r.url in duplicated),
+        *(f"{r.url} has a corrupt security descriptor ({r.error})" for r, _o in hits if r.error),
     ]
-    steps.append(RESTART_IPHLPSVC)
-    if any("sra_" in r.url for r, _o in hits):
-        steps.append(
-            "SSTP on the DirectAccess server also removes the null-encryption cipher suites: "
-            "remove the SSTP VPN role there, or it re-creates the reservation"
+    steps = _recreate_steps([r for r, _o in hits])
+    owners = ", ".join(sorted({o for _r, o in hits}))
+    found = "; ".join(f"{r.url} ({o}, from {r.source})" for r, o in hits)
+    evidence = {
+        "key": URLACL_KEY,
+        "values": [r.url for r, _o in hits],
+        "owners": [o for _r, o in hits],
+        "port": port,
+        "evidence_of_failure": evidence_of_failure,
+    }
+    if not evidence_of_failure:
+        # DirectAccess and SSTP VPN on one server is a supported deployment; what SSTP costs is
+        # the null-encryption suites (R. Hicks, "IP-HTTPS Null Encryption and SSTP VPN",
+        # 2014-06-24). KB 2980660 deletes these reservations only to cure an interface that
+        # already fails to start. So the reservation alone is a warning, with no client code.
+        return Finding(
+            fid,
+            Status.WARN,
+            f"{owners} reservation on the IP-HTTPS port (supported, but it costs the "
+            "null-encryption suites)",
+            detail=f"{found}. Nothing collected shows the IP-HTTPS interface failing; if it "
+            "does fail with 0x643 or 0x34, KB 2980660 backs up, deletes and re-creates these "
+            "reservations.",
+            remediation="Nothing to do while IP-HTTPS works. If the IP-HTTPS interface fails to "
+            "start (0x643/0x34), follow KB 2980660: " + "; ".join(steps),
+            evidence=evidence,
         )
     return Finding(
         fid,
         Status.FAIL,
-        "URL reservation on the IP-HTTPS port conflicts with IP-HTTPS: "
-        + ", ".join(sorted({o for _r, o in hits})),
-        detail="; ".join(f"{r.url} ({o}, from {r.source})" for r, o in hits)
-        + ". KB 2980660 removes these reservations to cure the server-side IP-HTTPS interface "
-        "creation failure (0x643/0x34).",
+        f"{owners} reservation on the IP-HTTPS port, and the interface fails",
+        detail=f"{found}. Evidence of failure: {'; '.join(evidence_of_failure)}. KB 2980660: "
+        "these reservations cause the server-side IP-HTTPS interface creation failure "
+        "(0x643/0x34).",
         predicts=INTERFACE_CODES,
         remediation="; ".join(steps),
-        evidence={
-            "key": URLACL_KEY,
-            "values": [r.url for r, _o in hits],
-            "owners": [o for _r, o in hits],
-            "port": port,
-        },
+        evidence=evidence,
     )
+
+
+def _interface_failure(facts: Facts) -> str:
+    """Evidence from the bundle that the server's IP-HTTPS interface fails: a state of 0x643 or
+    0x34 (KB 2980660), or interface output that shows no IP-HTTPS interface at all."""
+    if facts.interfaces is None:
+        return ""
+    failing = [i for i in facts.interfaces if i.last_error in INTERFACE_CODES]
+    if failing:
+        return "; ".join(f"interface {i.name} reports 0x{i.last_error:X}" for i in failing
+                         if i.last_error is not None)
+    if not facts.interfaces:
+        return "the interface output shows no IP-HTTPS interface"
+    return ""
+
+
+def _recreate_steps(reservations: Sequence[Reservation]) -> list[str]:
+    """KB 2980660's fix as a back-up, delete, re-create sequence. It never removes a role: the
+    reservation is re-created with its own descriptor, for SSTP or BranchCache to keep working."""
+    steps = [_backup(URLACL_KEY, "urlaclinfo-backup.reg")]
+    for r in reservations:
+        steps.append(f"delete the reservation: `netsh http delete urlacl url={r.url}`")
+    steps.append(RESTART_IPHLPSVC)
+    for r in reservations:
+        if r.sddl:
+            steps.append(
+                f"if its role is in use (SSTP VPN, BranchCache), re-create it as it was: "
+                f'`netsh http add urlacl url={r.url} sddl="{r.sddl}"`'
+            )
+        else:
+            steps.append(f"if its role is in use (SSTP VPN, BranchCache), re-create {r.url} from "
+                         "urlaclinfo-backup.reg (`reg import`)")
+    return steps
 
 
 def _path_key(url: str) -> tuple[str, int | None, str] | None:
@@ -149,20 +208,44 @@ def _path_key(url: str) -> tuple[str, int | None, str] | None:
     return scheme.casefold(), _port(url), path
 
 
-def check_urlacl_duplicate(facts: Facts, opts: Options) -> Finding:
-    fid = FindingId.SERVER_URLACL_DUPLICATE
-    if facts.reservations is None:
-        return _skip_reservations(fid, "Duplicate URL reservations")
+def _path_groups(facts: Facts) -> dict[tuple[str, int | None, str], list[Reservation]]:
     groups: dict[tuple[str, int | None, str], list[Reservation]] = {}
-    for r in _unique(facts.reservations):
+    for r in _unique(facts.reservations or []):
         key = _path_key(r.url)
         if key is not None:
             groups.setdefault(key, []).append(r)
-    dups = [g for g in groups.values() if len(g) > 1]
+    return groups
+
+
+def _host_form(url: str) -> str:
+    return url.partition("://")[2].split("/", 1)[0].rsplit(":", 1)[0]
+
+
+def _duplicate_groups(facts: Facts) -> list[list[Reservation]]:
+    """Paths reserved under both wildcards, `+` (strong) and `*` (weak): two claims of the same
+    kind on one path, the conflicting setting KB 2980660 names (inferred: it does not spell out
+    the pair)."""
+    return [g for g in _path_groups(facts).values()
+            if {"+", "*"} <= {_host_form(r.url) for r in g}]
+
+
+def check_urlacl_duplicate(facts: Facts, opts: Options) -> Finding:
+    fid = FindingId.SERVER_URLACL_DUPLICATE
+    if facts.reservations is None:
+        return _skip_reservations(fid, "Duplicate URL reservations", facts)
+    groups = _path_groups(facts)
+    dups = _duplicate_groups(facts)
+    pairs = [[r.url for r in g] for g in groups.values() if len(g) > 1 and g not in dups]
     if not dups:
-        return Finding(fid, Status.PASS, "Each reserved path is reserved once",
-                       evidence={"checked": sum(len(g) for g in groups.values())})
-    extra = [r.url for g in dups for r in g if "://+:" not in r.url]
+        # `+` (strong wildcard) beside a host name for the same path is a pair Microsoft's own
+        # guidance creates (Learn: "Configure Reporting Services to use a SAN"); HTTP.sys
+        # matches the host name first. Not a conflict.
+        return Finding(fid, Status.PASS, "No path is reserved under both + and *",
+                       detail=("host-name and + reservations of the same path (normal): "
+                               + "; ".join(" and ".join(p) for p in pairs)) if pairs else "",
+                       evidence={"checked": sum(len(g) for g in groups.values()),
+                                 "host_name_pairs": pairs})
+    extra = [r.url for g in dups for r in g if _host_form(r.url) == "*"]
     steps = [_backup(URLACL_KEY, "urlaclinfo-backup.reg")]
     steps += [
         f"remove the extra value `{u}` under `{_short(URLACL_KEY)}`: "
@@ -173,9 +256,10 @@ def check_urlacl_duplicate(facts: Facts, opts: Options) -> Finding:
     return Finding(
         fid,
         Status.FAIL,
-        "The same path is reserved more than once under different host forms",
+        "The same path is reserved under both + and *",
         detail="; ".join(" and ".join(r.url for r in g) for g in dups)
-        + ". HTTP.sys then has two claims on the path (seed 000: a conflicting setting).",
+        + ". HTTP.sys then has two wildcard claims on the path (KB 2980660: a conflicting "
+        "setting; inferred for this pair).",
         predicts=INTERFACE_CODES,
         remediation="; ".join(steps),
         evidence={"key": URLACL_KEY, "duplicates": [[r.url for r in g] for g in dups]},
@@ -185,7 +269,7 @@ def check_urlacl_duplicate(facts: Facts, opts: Options) -> Finding:
 def check_urlacl_acl(facts: Facts, opts: Options) -> Finding:
     fid = FindingId.SERVER_URLACL_ACL
     if facts.reservations is None:
-        return _skip_reservations(fid, "URL reservation security descriptors")
+        return _skip_reservations(fid, "URL reservation security descriptors", facts)
     unique = _unique(facts.reservations)
     bad = [r for r in unique if r.error]
     if not bad:
@@ -223,9 +307,8 @@ def _unique_bindings(bindings: list[Binding]) -> list[Binding]:
 def check_sslcert_binding(facts: Facts, opts: Options) -> Finding:
     fid = FindingId.SERVER_SSLCERT_BINDING
     if facts.bindings is None:
-        return Finding(fid, Status.SKIP, "HTTP.sys SSL binding of the IP-HTTPS port",
-                       detail="skipped: no SSL bindings collected (`netsh http show sslcert` "
-                       "output or an SslBindingInfo export/hive)")
+        return not_collected(fid, "HTTP.sys SSL binding of the IP-HTTPS port", facts, "bindings",
+                             "`netsh http show sslcert` output or an SslBindingInfo export/hive")
     port = iphttps_port(facts)
     bindings = _unique_bindings(facts.bindings)
     on_port = [b for b in bindings if b.kind == "ip" and b.port == port]
@@ -317,9 +400,8 @@ def check_ipv6_components(facts: Facts, opts: Options) -> Finding:
     fid = FindingId.SERVER_IPV6_COMPONENTS
     key = TCPIP6_PARAMETERS
     if not facts.ipv6_collected:
-        return Finding(fid, Status.SKIP, "IPv6 DisabledComponents",
-                       detail="skipped: Tcpip6\\Parameters not collected (tcpip6.reg or a SYSTEM "
-                       "hive)")
+        return not_collected(fid, "IPv6 DisabledComponents", facts, "ipv6",
+                             "Tcpip6\\Parameters: tcpip6.reg or a SYSTEM hive")
     value = facts.disabled_components
     if value is None or value == 0:
         return Finding(fid, Status.PASS, "DisabledComponents is not set: all IPv6 components "
@@ -354,9 +436,8 @@ def check_ipv6_components(facts: Facts, opts: Options) -> Finding:
 def check_iphttps_policy(facts: Facts, opts: Options) -> Finding:
     fid = FindingId.SERVER_IPHTTPS_POLICY
     if not facts.policy_collected:
-        return Finding(fid, Status.SKIP, "IP-HTTPS policy keys",
-                       detail="skipped: v6Transition policy key not collected (v6transition.reg "
-                       "or a SOFTWARE hive)")
+        return not_collected(fid, "IP-HTTPS policy keys", facts, "policy",
+                             "the v6Transition policy key: v6transition.reg or a SOFTWARE hive")
     keys = facts.policy_keys
     if not keys:
         return Finding(fid, Status.PASS, "No IPHTTPS/IPHTTPSProfiles policy keys")
@@ -397,9 +478,9 @@ def check_iphttps_policy(facts: Facts, opts: Options) -> Finding:
 
 def check_iphttps_state(facts: Facts, opts: Options) -> list[Finding]:
     if facts.interfaces is None:
-        return [Finding(FindingId.SERVER_IPHTTPS_STATE, Status.SKIP, "IP-HTTPS interface state",
-                        detail="skipped: no `netsh interface httpstunnel show interfaces` or "
-                        "Get-NetIPHttpsState output collected")]
+        return [not_collected(FindingId.SERVER_IPHTTPS_STATE, "IP-HTTPS interface state", facts,
+                              "interfaces", "`netsh interface httpstunnel show interfaces` or "
+                              "Get-NetIPHttpsState output")]
     seen: set[tuple[str, int | None, str | None]] = set()
     findings = []
     for i in facts.interfaces:
@@ -415,9 +496,8 @@ def check_iphttps_state(facts: Facts, opts: Options) -> list[Finding]:
 def check_client_proxy(facts: Facts, opts: Options) -> Finding:
     fid = FindingId.CLIENT_PROXY
     if not facts.proxymgr_collected:
-        return Finding(fid, Status.SKIP, "Cached proxy entries (ProxyMgr)",
-                       detail="skipped: ProxyMgr not collected (proxymgr.reg or a client's "
-                       "SYSTEM hive)")
+        return not_collected(fid, "Cached proxy entries (ProxyMgr)", facts, "proxymgr",
+                             "proxymgr.reg or a client's SYSTEM hive")
     entries = [k for k in facts.proxymgr
                if k.path.casefold() != PROXYMGR_KEY.casefold() or k.values]
     if not entries:
@@ -443,20 +523,35 @@ def check_client_proxy(facts: Facts, opts: Options) -> Finding:
     )
 
 
-def check_artifacts(facts: Facts) -> Finding:
+def check_artifacts(facts: Facts, checks: Sequence[Finding] = ()) -> Finding:
+    """What was read, what was not, and how many checks had their input (`checks`: the other
+    findings of the bundle). Never `pass` when a file was ignored or unusable."""
+    ran = [f for f in checks if f.status in (Status.PASS, Status.WARN, Status.FAIL)]
+    coverage = f"{len(ran)} of {len(checks)} checks had their input" if checks else ""
     evidence = {"sources": [{"path": p, "kind": k} for p, k in facts.sources],
                 "ignored": facts.ignored,
-                "problems": [{"path": p, "error": e} for p, e in facts.problems]}
+                "problems": [{"path": p, "error": e} for p, e in facts.problems],
+                "checks_with_input": len(ran), "checks": len(checks)}
+    read = ", ".join(f"{p} ({k})" for p, k in facts.sources) or "nothing"
     if facts.problems:
         return Finding(FindingId.SERVER_ARTIFACTS, Status.ERROR,
-                       f"{len(facts.problems)} artifact(s) could not be read",
-                       detail="; ".join(f"{p}: {e}" for p, e in facts.problems),
+                       f"{len(facts.problems)} collected file(s) could not be used"
+                       + (f"; {coverage}" if coverage else ""),
+                       detail="; ".join(f"{p}: {e}" for p, e in facts.problems)
+                       + f". Read: {read}.",
+                       remediation="Collect the bundle again from an elevated prompt "
+                       "(`daserver-check collect-script`), then run this again.",
+                       evidence=evidence)
+    if facts.ignored:
+        return Finding(FindingId.SERVER_ARTIFACTS, Status.WARN,
+                       f"{len(facts.ignored)} file(s) ignored"
+                       + (f"; {coverage}" if coverage else ""),
+                       detail=f"Read: {read}; ignored (no artifact recognised): "
+                       + ", ".join(facts.ignored),
                        evidence=evidence)
     return Finding(FindingId.SERVER_ARTIFACTS, Status.PASS,
-                   f"{len(facts.sources)} artifact(s) read",
-                   detail=", ".join(f"{p} ({k})" for p, k in facts.sources)
-                   + (f"; ignored: {', '.join(facts.ignored)}" if facts.ignored else ""),
-                   evidence=evidence)
+                   f"{len(facts.sources)} artifact(s) read" + (f"; {coverage}" if coverage else ""),
+                   detail=read, evidence=evidence)
 
 
 _SINGLE: tuple[tuple[FindingId, Callable[[Facts, Options], Finding]], ...] = (
@@ -472,11 +567,12 @@ _SINGLE: tuple[tuple[FindingId, Callable[[Facts, Options], Finding]], ...] = (
 def run_checks(facts: Facts, opts: Options | None = None) -> list[Finding]:
     """Every check, in contract order; a bug in one check becomes an `error` finding."""
     options = opts or Options()
-    findings = [guarded(FindingId.SERVER_ARTIFACTS, lambda: check_artifacts(facts))]
+    findings: list[Finding] = []
     for fid, check in _SINGLE:
         findings.append(guarded(fid, functools.partial(check, facts, options)))
     findings.extend(guarded_stage((FindingId.SERVER_IPHTTPS_STATE,),
                                   lambda: check_iphttps_state(facts, options)))
     findings.append(guarded(FindingId.CLIENT_PROXY,
                             functools.partial(check_client_proxy, facts, options)))
-    return findings
+    artifacts = guarded(FindingId.SERVER_ARTIFACTS, lambda: check_artifacts(facts, findings))
+    return [artifacts, *findings]

@@ -84,6 +84,13 @@ class Facts:
     sources: list[tuple[str, str]] = field(default_factory=list)  # (path, kind)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, error)
     ignored: list[str] = field(default_factory=list)
+    # Collected but unusable, per input the checks need ("reservations", "bindings", …):
+    # (path, why). A check whose input is missing says `error` with these reasons, not `skip`.
+    unusable: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    def mark_unusable(self, path: str, why: str, inputs: tuple[str, ...]) -> None:
+        for name in inputs:
+            self.unusable.setdefault(name, []).append((path, why))
 
     def add_reservations(self, items: list[Reservation]) -> None:
         if self.reservations is None:

@@ -27,8 +27,9 @@ def seed() -> dict[str, object]:
         ("server.urlacl.conflict", Status.FAIL, (0x643, 0x34),
          ["C574AC30-5794-4AEE-B1BB-6651C5315029", "sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}",
           "reg export", "UrlAclInfo", "iphlpsvc"]),
-        ("server.urlacl.duplicate", Status.FAIL, (0x643, 0x34),
-         ["https://da.contoso.com:443/IPHTTPS/", "netsh http delete urlacl", "iphlpsvc"]),
+        # Contract change of 2026-11-30: `+` beside a host name is a normal pair, not a duplicate.
+        ("server.urlacl.duplicate", Status.PASS, (),
+         ["https://da.contoso.com:443/IPHTTPS/", "https://+:443/IPHTTPS/"]),
         ("server.urlacl.acl", Status.FAIL, (0x643, 0x34),
          ['/v "https://+:443/broken/"', "reg export", "iphlpsvc"]),
         ("server.sslcert.binding", Status.FAIL, (0x103,),
@@ -124,9 +125,13 @@ def test_files_are_recognised_by_content_not_name(tmp_path: Path) -> None:
 
 def test_hive_files_as_paths(seed_hives: tuple[Path, Path]) -> None:
     findings = by_id(run_checks(load([str(seed_hives[0]), str(seed_hives[1])])))
-    for fid in ("server.urlacl.conflict", "server.urlacl.duplicate", "server.urlacl.acl",
-                "server.ipv6.components", "server.sslcert.binding"):
+    for fid in ("server.urlacl.acl", "server.ipv6.components", "server.sslcert.binding"):
         assert findings[fid].status is Status.FAIL, fid  # type: ignore[attr-defined]
+    # Contract change of 2026-11-30: without interface output there is no evidence that the
+    # interface fails, so the SSTP/BranchCache reservations only warn; `+` beside a host name
+    # is a normal pair.
+    assert findings["server.urlacl.conflict"].status is Status.WARN  # type: ignore[attr-defined]
+    assert findings["server.urlacl.duplicate"].status is Status.PASS  # type: ignore[attr-defined]
     # Without interface output the policy URL cannot be compared; the keys are still listed.
     assert findings["server.iphttps.policy"].status is Status.PASS  # type: ignore[attr-defined]
     assert findings["server.iphttps.state"].status is Status.SKIP  # type: ignore[attr-defined]
