@@ -32,8 +32,9 @@ def seed() -> dict[str, object]:
          ["https://da.contoso.com:443/IPHTTPS/", "https://+:443/IPHTTPS/"]),
         ("server.urlacl.acl", Status.FAIL, (0x643, 0x34),
          ['/v "https://+:443/broken/"', "reg export", "iphlpsvc"]),
-        ("server.sslcert.binding", Status.FAIL, (0x103,),
-         ["203.0.113.10:443", "SslBindingInfo", "iphlpsvc"]),
+        # Contract change of 2026-11-30: without --cert/--url nothing says which certificate is
+        # the IP-HTTPS one, so an IP-specific binding with another certificate is a warning.
+        ("server.sslcert.binding", Status.WARN, (0x103,), ["203.0.113.10:443", "--cert"]),
         ("server.ipv6.components", Status.FAIL, (0x643, 0x34),
          ["/v DisabledComponents", "Tcpip6\\Parameters", "restart the server"]),
         ("server.iphttps.policy", Status.FAIL, (0x643, 0x34),
@@ -90,7 +91,30 @@ def test_missing_binding_and_wrong_app() -> None:
     facts = Facts(bindings=[Binding("0.0.0.0:443", "ip", GOOD_HASH, "{00000000-0000-0000-0000-"
                                     "000000000000}", "MY", True, False, "x")])
     f = by_id(run_checks(facts))["server.sslcert.binding"]
-    assert f.status is Status.FAIL and "not IP-HTTPS" in f.detail  # type: ignore[attr-defined]
+    # Contract change of 2026-11-30: the app id is evidence, not a verdict (was: FAIL, "not
+    # IP-HTTPS"). Add-NetIPHttpsCertBinding lets the admin choose it.
+    assert f.status is Status.PASS and "app id {00000000" in f.detail  # type: ignore[attr-defined]
+
+
+def test_ip_specific_binding_with_the_iphttps_certificate_passes() -> None:
+    facts = Facts(bindings=[Binding("203.0.113.10:443", "ip", GOOD_HASH, "{11111111-0000-0000-"
+                                    "0000-000000000000}", "MY", True, False, "x")])
+    f = by_id(run_checks(facts, Options(cert_thumbprint=GOOD_HASH, cert_label="--cert x")))[
+        "server.sslcert.binding"]
+    assert f.status is Status.PASS, f.detail  # type: ignore[attr-defined]
+
+
+def test_binding_without_the_intended_certificate_fails() -> None:
+    facts = Facts(bindings=[Binding("0.0.0.0:443", "ip", "ab" * 20, None, "MY", True, False, "x"),
+                            Binding("203.0.113.10:443", "ip", "cd" * 20, None, "MY", True, False,
+                                    "x")])
+    f = by_id(run_checks(facts, Options(cert_thumbprint=GOOD_HASH, cert_label="--cert x")))[
+        "server.sslcert.binding"]
+    assert f.status is Status.FAIL and f.predicts == (0x103,)  # type: ignore[attr-defined]
+    facts.bindings[0] = Binding("0.0.0.0:443", "ip", GOOD_HASH, None, "MY", True, False, "x")  # type: ignore[index]
+    f = by_id(run_checks(facts, Options(cert_thumbprint=GOOD_HASH, cert_label="--cert x")))[
+        "server.sslcert.binding"]
+    assert f.status is Status.WARN and "203.0.113.10:443" in f.detail  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
@@ -125,8 +149,9 @@ def test_files_are_recognised_by_content_not_name(tmp_path: Path) -> None:
 
 def test_hive_files_as_paths(seed_hives: tuple[Path, Path]) -> None:
     findings = by_id(run_checks(load([str(seed_hives[0]), str(seed_hives[1])])))
-    for fid in ("server.urlacl.acl", "server.ipv6.components", "server.sslcert.binding"):
+    for fid in ("server.urlacl.acl", "server.ipv6.components"):
         assert findings[fid].status is Status.FAIL, fid  # type: ignore[attr-defined]
+    assert findings["server.sslcert.binding"].status is Status.WARN  # type: ignore[attr-defined]
     # Contract change of 2026-11-30: without interface output there is no evidence that the
     # interface fails, so the SSTP/BranchCache reservations only warn; `+` beside a host name
     # is a normal pair.
