@@ -1,6 +1,6 @@
-"""The Windows client error codes an IP-HTTPS client reports (REFERENCE.md §4).
+"""The Windows client error codes an IP-HTTPS client reports (docs/windows-facts.md §4).
 
-Each code lists the causes the seed articles and REFERENCE.md give, and for each cause the
+Each code lists the causes KB 2980635, KB 2980660 and docs/windows-facts.md give, and for each cause the
 finding ids (checks) that detect it, so that a report and `explain` can point from a client
 symptom to the check that proves or rules out a cause.
 """

@@ -1,4 +1,4 @@
-"""Findings, statuses, reports and the exit-code rule (the contract of DESIGN.md).
+"""Findings, statuses, reports and the exit-code rule (the contract: docs/contract.md).
 
 A check never raises to its caller: whatever it learns, good or bad, becomes a `Finding`.
 """

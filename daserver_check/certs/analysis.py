@@ -3,7 +3,7 @@
 Used by `probe` on the chain the server sent and by `cert` on a file. Pure: no I/O (the trust
 store is loaded by the caller with `trust.load_trust_store`). Never raises: a certificate that
 cannot be read, or a bug in one check, becomes a finding with status error or fail
-(DESIGN.md: "Checks never let an exception escape: a failure is a finding").
+(docs/architecture.md: "Checks never let an exception escape: a failure is a finding").
 """
 
 from __future__ import annotations

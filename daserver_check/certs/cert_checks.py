@@ -35,7 +35,7 @@ def _days_left(not_after: datetime, now: datetime) -> int:
 
 def _chain_entry(cert: x509.Certificate, position: str, now: datetime) -> dict[str, object]:
     """One served certificate's dates, kept even when it is expired or untrusted: monitoring
-    reads leaf and chain expiry separately (blackbox_exporter #1119, #340; REFERENCE.md §8)."""
+    reads leaf and chain expiry separately (blackbox_exporter #1119, #340; docs/windows-facts.md §8)."""
     not_after = cert.not_valid_after_utc
     return {
         "position": position,
@@ -83,7 +83,7 @@ def _judge_dates(ctx: Context, cert: x509.Certificate, who: str) -> _DateVerdict
 
 
 def check_validity(ctx: Context) -> Finding:
-    """cert.validity: expired → 0x800B0101 CERT_E_EXPIRED (REFERENCE.md §4). The leaf and every
+    """cert.validity: expired → 0x800B0101 CERT_E_EXPIRED (docs/windows-facts.md §4). The leaf and every
     served intermediate are judged; a served self-signed root only warns when expired, since
     clients use their own copy of a root (RFC 5246 §7.4.2 lets the server omit it)."""
     leaf, now = ctx.leaf, ctx.now
@@ -166,7 +166,7 @@ def _key_usage_problems(cert: x509.Certificate) -> tuple[list[str], list[str]]:
 
 def check_key(ctx: Context) -> Finding:
     """cert.key: RSA 2048 recommended; ECDSA disables the null-encryption suites, which Windows
-    offers only with RSA keys (REFERENCE.md §2, §3)."""
+    offers only with RSA keys (docs/windows-facts.md §2, §3)."""
     leaf = ctx.leaf
     reissue = f"Re-issue the certificate with an RSA 2048-bit (or larger) key and {BIND_HINT}."
     try:
@@ -193,7 +193,7 @@ def check_key(ctx: Context) -> Finding:
                 FindingId.CERT_KEY,
                 Status.FAIL,
                 f"RSA key too small ({bits} bits)",
-                f"RSA {bits} bits; at least 2048 are needed (REFERENCE.md §3).",
+                f"RSA {bits} bits; at least 2048 are needed (docs/windows-facts.md §3).",
                 remediation=reissue,
                 evidence=evidence,
             )
@@ -223,7 +223,7 @@ def check_key(ctx: Context) -> Finding:
             "ECDSA key: no null-encryption suites",
             f"ECDSA on {curve}. Windows offers the null-encryption suites only with RSA keys, so"
             " Windows 8+ clients double-encrypt IP-HTTPS traffic (IPsec inside TLS), which costs"
-            " server CPU (REFERENCE.md §2).",
+            " server CPU (docs/windows-facts.md §2).",
             remediation=(
                 "Use an RSA 2048 certificate if Windows 8+ clients should get the"
                 " null-encryption suites."
@@ -244,7 +244,7 @@ def check_key(ctx: Context) -> Finding:
         Status.FAIL,
         f"{kind} key is not usable for IP-HTTPS",
         f"Key type {kind}; IP-HTTPS servers use RSA (recommended) or ECDSA keys"
-        " (REFERENCE.md §3).",
+        " (docs/windows-facts.md §3).",
         remediation=reissue,
         evidence={"key_type": kind},
     )
@@ -284,7 +284,7 @@ def _judge_signature(cert: x509.Certificate) -> tuple[Status, str, str]:
 
 def check_signature(ctx: Context) -> Finding:
     """cert.signature: MD5 is broken (fail), SHA-1 deprecated (warn); SHA-256 recommended
-    (REFERENCE.md §3). The leaf and the served intermediates are checked; a root's
+    (docs/windows-facts.md §3). The leaf and the served intermediates are checked; a root's
     self-signature carries no trust (RFC 5280 §6.1: the anchor is trusted as such)."""
     rows: list[dict[str, object]] = []
     verdicts: list[tuple[Status, str]] = []

@@ -2,11 +2,11 @@
 
 Built here rather than with a web-PKI verifier (cryptography's `x509.verification`) because
 those reject CN-only certificates and apply browser policy, while DirectAccess clients accept a
-certificate named by its Subject CN (REFERENCE.md §3). The path only asks "who issued whom":
+certificate named by its Subject CN (docs/windows-facts.md §3). The path only asks "who issued whom":
 issuer name equals subject name and the issuer's key verifies the signature (RFC 5280 §6.1,
 without policy or validity, which other checks report separately).
 
-Bounded for hostile input (DESIGN.md reliability rules): at most 10 certificates in a path, each
+Bounded for hostile input (docs/contract.md, reliability rules): at most 10 certificates in a path, each
 certificate expanded once, and a cap on signature checks, so a server that sends hundreds of
 certificates with the same subject cannot make the search explode.
 """

@@ -1,7 +1,7 @@
 """cert.trust and cert.chain: does the served chain lead to a root the clients trust?
 
 Untrusted root or intermediate → 0x800B0109 CERT_E_UNTRUSTEDROOT on the client (KB 2980667,
-REFERENCE.md §3, §4). The path comes from `chain.build_path`.
+docs/windows-facts.md §3, §4). The path comes from `chain.build_path`.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def check_trust(ctx: Context, path: ChainPath) -> Finding:
             f"{subject_text(leaf)} is self-signed and {where} the trust store ({source})."
             " Clients trust it only if the certificate was distributed to them (e.g. by Group"
             " Policy), and Windows disables the null-encryption suites with a self-signed"
-            " IP-HTTPS certificate (REFERENCE.md §2), so Windows 8+ clients double-encrypt.",
+            " IP-HTTPS certificate (docs/windows-facts.md §2), so Windows 8+ clients double-encrypt.",
             predicts=(CERT_UNTRUSTED,),
             remediation=(
                 "Use a certificate from a public CA or from the enterprise PKI whose root the"

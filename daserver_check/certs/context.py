@@ -13,7 +13,7 @@ from daserver_check.certs.trust import TrustStore
 from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status
 
-# Client error codes (REFERENCE.md §4).
+# Client error codes (docs/windows-facts.md §4).
 NO_USABLE_CERT = 0x103  # ERROR_NO_MORE_ITEMS, "No usable certificate found" (KB 2980635)
 CERT_EXPIRED = 0x800B0101  # CERT_E_EXPIRED
 CERT_UNTRUSTED = 0x800B0109  # CERT_E_UNTRUSTEDROOT (KB 2980667)
@@ -26,7 +26,7 @@ BIND_HINT = (
 
 
 # Evidence lists at most this many served certificates: a hostile server may send thousands
-# (DESIGN.md reliability rules), a real chain has two to four.
+# (docs/contract.md, reliability rules), a real chain has two to four.
 MAX_EVIDENCE_CERTS = 32
 
 

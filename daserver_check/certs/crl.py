@@ -4,7 +4,7 @@ A DirectAccess client checks the IP-HTTPS certificate against the CRL named in i
 Distribution Points (CDP) extension. When no CRL can be fetched, or the one fetched is expired
 or does not verify, the client reports 0x80092013 CRYPT_E_REVOCATION_OFFLINE (KB 2980672); a
 certificate listed in the CRL gives 0x80092010 CRYPT_E_REVOKED (winerror.h). Windows 7 enforces
-the check; Windows 8/8.1 turn it off for IP-HTTPS (KB 2980672, REFERENCE.md §3) — the finding
+the check; Windows 8/8.1 turn it off for IP-HTTPS (KB 2980672, docs/windows-facts.md §3) — the finding
 judges the certificate for the strictest client.
 
 Each CDP URL is fetched concurrently under one deadline (`crl_fetch.http_get`), parsed (DER or

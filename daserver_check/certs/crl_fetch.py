@@ -2,14 +2,14 @@
 
 Only http:// is fetched: CRLs are published over HTTP (and LDAP inside the enterprise), because
 fetching them over TLS would need revocation checking of its own; LDAP is not reachable from the
-Internet, where DirectAccess clients use IP-HTTPS (REFERENCE.md §3, KB 2980672).
+Internet, where DirectAccess clients use IP-HTTPS (docs/windows-facts.md §3, KB 2980672).
 
-Bounded for a hostile or broken server (DESIGN.md reliability rules): one monotonic deadline for
+Bounded for a hostile or broken server (docs/contract.md, reliability rules): one monotonic deadline for
 resolving, connecting, redirects and reading (a server that drips one byte a second still ends at
 the deadline); at most `max_bytes` of body (10 MB by default), 64 KB of header, 3 redirects,
 which must stay on http://. Name resolution is the caller's (`resolve`), so that the command can
 use the probe's DNS stage with its own deadline and `--resolver` settings; the certs package
-itself never imports the probe package (DESIGN.md layering).
+itself never imports the probe package (docs/architecture.md: floors).
 
 Never raises: every failure is an `HttpResult` with `ok` False and a one-line `detail`.
 """

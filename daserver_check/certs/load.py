@@ -1,6 +1,6 @@
 """Load the certificate file an admin is about to roll out: PEM, DER, PKCS#12/PFX, PKCS#7/P7B.
 
-The file is untrusted input like any other (DESIGN.md reliability rules): the read is bounded
+The file is untrusted input like any other (docs/contract.md, reliability rules): the read is bounded
 (10 MB), every parser call is wrapped, and whatever goes wrong ends as one `CertLoadError` line
 for the user (exit 3) — never a traceback, and never the password or key bytes in the message.
 

@@ -1,4 +1,4 @@
-"""Checks of what the leaf certificate says it is for: Subject, SAN and EKU (REFERENCE.md §3)."""
+"""Checks of what the leaf certificate says it is for: Subject, SAN and EKU (docs/windows-facts.md §3)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def _undecodable_subject(ctx: Context, finding_id: FindingId, exc: Exception) ->
 
 def check_subject_name(ctx: Context) -> Finding:
     """cert.subject-name: DirectAccess finds its certificate by the Subject CN; a name only in
-    the SAN does not work (REFERENCE.md §3, KB 2980635 → 0x103)."""
+    the SAN does not work (docs/windows-facts.md §3, KB 2980635 → 0x103)."""
     host, leaf = ctx.host, ctx.leaf
     subject = subject_text(leaf)
     try:
@@ -276,7 +276,7 @@ def _eku_restrictions(ctx: Context) -> list[str]:
 
 
 def check_eku(ctx: Context) -> Finding:
-    """cert.eku: Server Authentication (1.3.6.1.5.5.7.3.1) is required (REFERENCE.md §3)."""
+    """cert.eku: Server Authentication (1.3.6.1.5.5.7.3.1) is required (docs/windows-facts.md §3)."""
     leaf = ctx.leaf
     try:
         eku = read_extension(leaf, x509.ExtendedKeyUsage)

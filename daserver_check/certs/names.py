@@ -1,12 +1,12 @@
 """Host-name rules for the IP-HTTPS certificate: one matching rule, two verdicts.
 
 DirectAccess matches the IP-HTTPS host against the certificate's Subject CN, and when a SAN
-extension is present the host must be in it too (REFERENCE.md §3; KB 2980635 lists "the Subject
+extension is present the host must be in it too (docs/windows-facts.md §3; KB 2980635 lists "the Subject
 has additional unwanted information" and "the SAN values are wrong" as causes of 0x103).
 Standards-based clients and tools follow RFC 6125 / RFC 9525 and the CA/Browser Forum: they
 look at the SAN only and ignore the CN. A CN-only certificate therefore satisfies DirectAccess
 but not `curl`, browsers or monitoring tools, and a SAN-only certificate the reverse; reports
-show both verdicts (REFERENCE.md §3 last bullet, §8 check_ssl_cert lesson).
+show both verdicts (docs/windows-facts.md §3 last bullet, §8 check_ssl_cert lesson).
 
 How names are compared. Only the URL host is normalised: lower case, one trailing dot
 removed, U-labels converted to A-labels (RFC 5890 §2.3.2.1). A certificate's dNSName or CN is
@@ -250,7 +250,7 @@ def san_names(cert: x509.Certificate) -> SanNames | None:
 
 
 def directaccess_name_verdict(cert: x509.Certificate, host: str) -> NameVerdict:
-    """The name verdict as DirectAccess applies it (REFERENCE.md §3, KB 2980635).
+    """The name verdict as DirectAccess applies it (docs/windows-facts.md §3, KB 2980635).
 
     A Subject CN must name the host and it must be the only CN (several CNs are the "additional
     unwanted information" of KB 2980635); when a SAN extension is present it must name the host

@@ -1,7 +1,7 @@
 """cert.private-key: does the file carry the private key of the certificate it holds?
 
 HTTP.sys can bind only a certificate whose private key is in the machine store; without it
-IP-HTTPS has no usable certificate and clients report 0x103 (REFERENCE.md §3: "the private key
+IP-HTTPS has no usable certificate and clients report 0x103 (docs/windows-facts.md §3: "the private key
 must be present"; KB 2980635). Only a PKCS#12/PFX export carries the key, so a PFX without one
 fails. A key-less .cer/.p7b is what a CA returns for a request made on the server itself, where
 `certreq -accept` pairs it with the key waiting there: that cannot be checked from here (warn).

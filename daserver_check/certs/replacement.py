@@ -7,7 +7,7 @@ with the new one, aspect by aspect, so that the yearly swap changes only the dat
   that connect to a name served today report 0x103 "No usable certificate found" (KB 2980635);
 - issuer chain: a new CA means the clients must trust another root/intermediate (0x800B0109
   when they do not: cert.trust judges that against the trust store given);
-- key type and size: RSA → ECDSA loses the null-encryption suites (REFERENCE.md §2), a smaller
+- key type and size: RSA → ECDSA loses the null-encryption suites (docs/windows-facts.md §2), a smaller
   key is a downgrade;
 - EKU: a usage dropped may be one something else relies on;
 - expiry: the new certificate must outlive the current one, or the swap buys nothing.

@@ -1,7 +1,7 @@
 """The trust store the chain is checked against: the system's, or a `--ca-file` bundle.
 
 The only I/O of the certificate analysis. Reads are bounded (10 MB per file) because a CA file
-is user input like any other (DESIGN.md, reliability rules). The system store is read once per
+is user input like any other (docs/contract.md, reliability rules). The system store is read once per
 process: the exporter analyses a chain on every scrape.
 """
 

@@ -7,7 +7,7 @@
   findings carry the causes and the predicted codes; this one says where.
 - `dns.entry-points` (only when the profile lists deployment.entry_points and DNS ran): does
   the public name resolve to exactly the entry points? A name that resolves to an internal
-  address, or to an address without a NAT rule, is the behind-edge NAT mistake of seed 001
+  address, or to an address without a NAT rule, is the behind-edge NAT mistake of KB 2980635
   (0x2AFC / 0x2AF9): fail. An entry point that DNS never returns gets no clients: warn.
 """
 

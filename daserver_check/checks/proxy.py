@@ -1,6 +1,6 @@
 """`proxy.connect`: can a client behind this HTTP proxy reach the IP-HTTPS server untouched?
 
-Seed 001: "A proxy server is blocking the connection" causes 0x2AFC / 0x2AF9. Three ways, from
+KB 2980635: "A proxy server is blocking the connection" causes 0x2AFC / 0x2AF9. Three ways, from
 the probe's view through `--proxy`:
 - the proxy refuses the CONNECT (403 by policy, a port not in its allowed list, 502 when it
   cannot reach the server) or closes/resets/does not answer;

@@ -1,9 +1,9 @@
 """`iphttps.prefix`: does the server advertise a /64 prefix to a client that solicits one?
 
-Opt-in (`--router-discovery`). Seed 001 lists "the server does not have the IPv6 prefix
+Opt-in (`--router-discovery`). KB 2980635 lists "the server does not have the IPv6 prefix
 published" among the causes of 0x2AFC / 0x2AF9: the tunnel comes up (POST 200) but the client
 never gets an address. A DirectAccess client autoconfigures from a /64; a load-balanced cluster
-has a /59 client prefix of which each node advertises one /64 (REFERENCE.md §1), so an
+has a /59 client prefix of which each node advertises one /64 (docs/windows-facts.md §1), so an
 advertised /59 is the cluster prefix published whole — a configuration mistake, not a variant.
 
 Verdicts:

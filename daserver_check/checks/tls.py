@@ -1,4 +1,4 @@
-"""`tls.*`: the two handshakes a DirectAccess client makes (REFERENCE.md §2)."""
+"""`tls.*`: the two handshakes a DirectAccess client makes (docs/windows-facts.md §2)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`trace.path`: do TCP SYNs to the IP-HTTPS port reach the server, and if not, where do they stop?
 
-Seed 001: "the packet is being dropped somewhere on the network, or the NAT rules are not created
+KB 2980635: "the packet is being dropped somewhere on the network, or the NAT rules are not created
 correctly on the external NAT device". A client whose SYNs die on the way waits and gives up
 with 0x274C (WSAETIMEDOUT); a hop that rejects with ICMP unreachable ends the same way for
 IP-HTTPS (see `tcp.connect`).

@@ -50,7 +50,7 @@ def script() -> str:
         'if not exist "%OUT%\\" mkdir "%OUT%" || (echo cannot create folder "%OUT%" & exit /b 1)',
         'echo Collecting into "%OUT%" ...',
         "",
-        "rem Registry keys (REFERENCE.md 5-7): HTTP.sys reservations and SSL bindings,",
+        "rem Registry keys (docs/windows-facts.md 5-7): HTTP.sys reservations and SSL bindings,",
         "rem DisabledComponents (KB 929852), IP-HTTPS policy keys (KB 2980660), ProxyMgr (KB 2980635)",
     ]
     for name, key in EXPORTED_KEYS:

@@ -2,8 +2,8 @@
 
 A helpdesk holds the client's `netsh interface httpstunnel show interfaces` output (any display
 language: it keys on the hex code and the URL) or `Get-NetIPHttpsState | ConvertTo-Json`. For
-each interface the report gives the code's symbol and meaning, the causes the seed articles and
-REFERENCE.md list, and for each cause the daserver-check command that verifies it.
+each interface the report gives the code's symbol and meaning, the causes KB 2980635, KB 2980660 and
+docs/windows-facts.md list, and for each cause the daserver-check command that verifies it.
 
 With `--format text` the explanation is written as prose here (a finding list would bury it);
 every other format goes through report/ and follows the JSON contract.

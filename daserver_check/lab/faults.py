@@ -59,7 +59,7 @@ FAULT_CIPHERS: Mapping[str, str] = MappingProxyType(
 )
 
 # Faults under which the server offers no NULL suite: Windows drops them with a self-signed
-# certificate and with client-certificate authentication (REFERENCE.md §2).
+# certificate and with client-certificate authentication (docs/windows-facts.md §2).
 NULL_REMOVING: frozenset[str] = frozenset(
     {"no-null", "self-signed", "client-cert", "fips", "null-dropped"}
 )

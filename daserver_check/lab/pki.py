@@ -139,7 +139,7 @@ def _leaf_subject(name: str, faults: frozenset[str]) -> x509.Name:
     cn = WRONG_NAME if "wrong-name" in faults else name
     attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
     if "subject-extra" in faults:
-        # The classic mistake of seed 001: the whole URL typed into the Subject. _validate is
+        # The classic mistake of KB 2980635: the whole URL typed into the Subject. _validate is
         # off because a URL of a long name exceeds the 64-character CN bound, and a real bad
         # certificate would carry it anyway.
         attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, f"https://{name}/IPHTTPS", _validate=False))

@@ -1,7 +1,7 @@
 """Reaching the IP-HTTPS server through an HTTP proxy with CONNECT, as a Windows client does.
 
 Behind a proxy a DirectAccess client opens TCP to the proxy and asks `CONNECT host:port`; the
-TLS handshake and the POST then run inside the tunnel (REFERENCE.md §1). What breaks it:
+TLS handshake and the POST then run inside the tunnel (docs/windows-facts.md §1). What breaks it:
 a proxy that refuses the CONNECT (policy, port not allowed), one that wants authentication
 (407: Windows 7 does no proxy authentication, and the IP-HTTPS client runs as the machine), and
 one that intercepts TLS (the client sees the proxy's certificate, not the server's).

@@ -3,7 +3,7 @@
 Opt-in (`--router-discovery`, profile `iphttps.router_discovery`). After the server answered the
 POST with 200 the connection is an IPv6 link to the DirectAccess server ([MS-IPHTTPS] §3.1.5.3).
 A client then learns its /64 prefix from a Router Advertisement (RFC 4861); "the server does not
-have the IPv6 prefix published" is a cause of 0x2AFC / 0x2AF9 in seed 001.
+have the IPv6 prefix published" is a cause of 0x2AFC / 0x2AF9 in KB 2980635.
 
 The probe sends exactly one RS (source ::, destination ff02::2, hop limit 255, ICMPv6 type 133,
 built with scapy), splits what comes back into IPv6 packets with our own sans-IO framing
@@ -44,7 +44,7 @@ from daserver_check.protocol.ndp import (
     is_router_advertisement,
 )
 
-# "Reads at most a few packets" (DESIGN.md): a server chattering on the link does not keep the
+# "Reads at most a few packets" (docs/contract.md, reliability rules): a server chattering on the link does not keep the
 # probe reading; neither does a flood of bytes.
 MAX_PACKETS = 16
 MAX_BYTES = 256 * 1024

@@ -1,9 +1,9 @@
 """The two TLS handshakes a DirectAccess client makes, over a socket we already connected.
 
-- ENCRYPTED: normal suites, TLS 1.0 to 1.3 — what a Windows 7 client needs (REFERENCE.md §2).
+- ENCRYPTED: normal suites, TLS 1.0 to 1.3 — what a Windows 7 client needs (docs/windows-facts.md §2).
 - NULL_ONLY: only TLS_RSA_WITH_NULL_SHA256 / TLS_RSA_WITH_NULL_SHA, TLS 1.2 at most — what
   Windows 8+ clients prefer. OpenSSL needs `@SECLEVEL=0` for null suites, and the TLS 1.2 cap,
-  or it would still offer TLS 1.3 suites (REFERENCE.md §2, verified with OpenSSL 3).
+  or it would still offer TLS 1.3 suites (docs/windows-facts.md §2, verified with OpenSSL 3).
 
 pyOpenSSL ignores socket timeouts, and an OpenSSL bound to a socket keeps reading inside one
 call for as long as the peer keeps sending (a server streaming endless handshake records would

@@ -1,5 +1,5 @@
 """`Get-NetIPHttpsState | ConvertTo-Json` and `Get-NetIPHttpsConfiguration | ConvertTo-Json`
-(REFERENCE.md §4).
+(docs/windows-facts.md §4).
 
 ConvertTo-Json writes one object for one result and an array for several; the collect script
 wraps both commands in one object (`{"IPHttpsConfiguration": …, "IPHttpsState": …}`). Objects

@@ -1,5 +1,5 @@
 """The text of `netsh http show urlacl`, `netsh http show sslcert` and
-`netsh interface httpstunnel show interfaces` (REFERENCE.md §4, §5).
+`netsh interface httpstunnel show interfaces` (docs/windows-facts.md §4, §5).
 
 netsh is localized: labels change with the display language ("Reserved URL" is "Reservierte
 URL" in German), and so does the code page of redirected output. The parsers therefore key on

@@ -1,4 +1,4 @@
-r"""The `.reg` export format written by `reg export` and regedit (REFERENCE.md §6).
+r"""The `.reg` export format written by `reg export` and regedit (docs/windows-facts.md §6).
 
 Sans-IO: `parse_reg_export(data: bytes) -> RegExport`. Accepts what regedit writes (UTF-16LE
 with BOM, "Windows Registry Editor Version 5.00", CRLF, hex lines wrapped with `,\` and two

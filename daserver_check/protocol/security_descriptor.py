@@ -2,7 +2,7 @@
 
 HTTP.sys stores each URL reservation as one REG_BINARY value under
 `HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP\\Parameters\\UrlAclInfo`: the value name is the URL,
-the data a self-relative security descriptor (REFERENCE.md §5). KB 2980660 (seed 000) names
+the data a self-relative security descriptor (docs/windows-facts.md §5). KB 2980660 names
 corrupt reservations as a cause of the server-side IP-HTTPS creation failure 0x643/0x34, so the
 parser must tell "corrupt" apart from "valid", with the offset of the first inconsistency, and
 never fail any other way: every length and offset below is checked against the buffer.
@@ -38,7 +38,7 @@ SE_DACL_PROTECTED = 0x1000
 SE_SACL_PROTECTED = 0x2000
 SE_SELF_RELATIVE = 0x8000
 
-# HTTP.sys URL ACL rights (REFERENCE.md §5; netsh prints Listen/Delegate).
+# HTTP.sys URL ACL rights (docs/windows-facts.md §5; netsh prints Listen/Delegate).
 GENERIC_ALL = 0x10000000
 GENERIC_EXECUTE = 0x20000000  # Listen
 GENERIC_WRITE = 0x40000000  # Delegate
@@ -135,7 +135,7 @@ _ALIAS_TO_SID: Mapping[str, str] = {a: s for a, s, _n in _WELL_KNOWN}
 _SID_TO_ALIAS: Mapping[str, str] = {s: a for a, s, _n in _WELL_KNOWN}
 _WELL_KNOWN_NAMES: Mapping[str, str] = {s: n for _a, s, n in _WELL_KNOWN}
 
-# Services that reserve URLs on a DirectAccess server (REFERENCE.md §5): SSTP (SstpSvc) owns the
+# Services that reserve URLs on a DirectAccess server (docs/windows-facts.md §5): SSTP (SstpSvc) owns the
 # sra_{BA195980…} reservation, BranchCache (PeerDistSvc) the C574AC30… one; IP-HTTPS runs in the
 # IP Helper service (iphlpsvc).
 _SERVICES = ("SstpSvc", "PeerDistSvc", "iphlpsvc", "RemoteAccess", "RaMgmtSvc", "HTTP", "W3SVC",

@@ -1,4 +1,4 @@
-"""`--format json`: the JSON contract of DESIGN.md (schema daserver-check/1)."""
+"""`--format json`: the JSON contract of docs/contract.md (schema daserver-check/1)."""
 
 from __future__ import annotations
 

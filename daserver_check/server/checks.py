@@ -1,7 +1,7 @@
-"""Facts → findings for the server-side ids of DESIGN.md (server.*, client.proxy).
+"""Facts → findings for the server-side finding ids (server.*, client.proxy).
 
 Every failing finding names the exact key or value to back up and remove and the service to
-restart, as the seed articles do (KB 2980660 for the URL reservations, the policy keys and
+restart, as the KB articles do (KB 2980660 for the URL reservations, the policy keys and
 DisabledComponents; KB 2980635 for ProxyMgr). A check whose facts were not collected is a
 `skip` that says which export would provide them. No check raises.
 """
@@ -28,11 +28,11 @@ from daserver_check.server.paths import (
 )
 from daserver_check.server.state import state_finding
 
-INTERFACE_CODES = (0x643, 0x34)  # seed 000: both mean "interface creation failure"
+INTERFACE_CODES = (0x643, 0x34)  # KB 2980660: both mean "interface creation failure"
 CONNECT_CODES = (0x2AFC, 0x2AF9)
 CERT_CODES = (0x103,)
 
-# The two reservations KB 2980660 removes (REFERENCE.md §5).
+# The two reservations KB 2980660 removes (docs/windows-facts.md §5).
 CONFLICTING = (
     ("C574AC30-5794-4AEE-B1BB-6651C5315029", "BranchCache hosted cache ([MS-PCHC])"),
     ("sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}", "SSTP VPN (NT SERVICE\\SstpSvc)"),
@@ -433,7 +433,7 @@ def check_ipv6_components(facts: Facts, opts: Options) -> Finding:
         "then restart the server: DisabledComponents is read at boot (KB 929852)",
     ]
     # 0x01 (tunnels, IP-HTTPS among them), 0x80 (IP-TLS) and 0xFF (all IPv6) break DirectAccess
-    # (seed 000); any other value than 0 or 0x20 makes RRAS fail on a server (KB 929852).
+    # (KB 2980660); any other value than 0 or 0x20 makes RRAS fail on a server (KB 929852).
     if value & 0x81 or value & 0xFF == 0xFF:
         title = ("IPv6 is disabled" if value & 0xFF == 0xFF else
                  "DisabledComponents disables the IP-HTTPS tunnel")

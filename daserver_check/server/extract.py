@@ -39,7 +39,7 @@ from daserver_check.server.registry import RegistryView
 MAX_WALK = 500  # keys visited under one policy location: a real one has a handful
 
 # HTTP_SERVICE_CONFIG_SSL_FLAG_* (http.h): the DefaultFlags bits netsh prints as
-# "DS Mapper Usage" and "Negotiate Client Certificate" (REFERENCE.md §5).
+# "DS Mapper Usage" and "Negotiate Client Certificate" (docs/windows-facts.md §5).
 _FLAG_DS_MAPPER = 0x1
 _FLAG_NEGOTIATE_CLIENT_CERT = 0x2
 

@@ -1,4 +1,4 @@
-"""Registry locations the server checks read (REFERENCE.md §5, §7; seeds 000 and 001).
+"""Registry locations the server checks read (docs/windows-facts.md §5, §7; KB 2980660, KB 2980635).
 
 Paths are written the way `reg export` writes them (`HKEY_LOCAL_MACHINE\\…\\CurrentControlSet…`);
 `normalize_key` makes the .reg, hive and live sources agree on one spelling.
@@ -27,7 +27,7 @@ EXPORTED_KEYS = (
     ("proxymgr.reg", PROXYMGR_KEY),
 )
 
-# IP-HTTPS binds its certificate with this application id (KB 973982, REFERENCE.md §5).
+# IP-HTTPS binds its certificate with this application id (KB 973982, docs/windows-facts.md §5).
 IPHTTPS_APP_ID = "{5d8e2743-ef20-4d38-8751-7e400f200e65}"
 
 _ROOTS = {"HKLM": HKLM, "HKEY_LOCAL_MACHINE": HKLM}

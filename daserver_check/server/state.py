@@ -1,7 +1,7 @@
 """IP-HTTPS interface state → `server.iphttps.state` findings, and what a client code means.
 
 Shared by `server` (a bundle's netsh/PowerShell output) and `explain` (a helpdesk's paste): the
-code's symbol and meaning come from the catalogue (codes.py, REFERENCE.md §4), each documented
+code's symbol and meaning come from the catalogue (codes.py, docs/windows-facts.md §4), each documented
 cause is listed with the finding ids that detect it and the daserver-check command that runs
 those checks.
 """
