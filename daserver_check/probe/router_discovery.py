@@ -44,8 +44,8 @@ from daserver_check.protocol.ndp import (
     is_router_advertisement,
 )
 
-# "Reads at most a few packets" (docs/contract.md, reliability rules): a server chattering on the link does not keep the
-# probe reading; neither does a flood of bytes.
+# "Reads at most a few packets" (docs/contract.md, reliability rules): a server chattering on
+# the link does not keep the probe reading; neither does a flood of bytes.
 MAX_PACKETS = 16
 MAX_BYTES = 256 * 1024
 
