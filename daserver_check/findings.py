@@ -37,6 +37,11 @@ class FindingId(enum.StrEnum):
     TLS_NULL_CIPHER = "tls.null-cipher"
     TLS_CLIENT_CERT = "tls.client-cert"
     TLS_PROTOCOL = "tls.protocol"
+    TLS_CLIENT_WINDOWS7 = "tls.client.windows7"
+    TLS_CLIENT_WINDOWS7_TLS12 = "tls.client.windows7-tls12"
+    TLS_CLIENT_WINDOWS8 = "tls.client.windows8"
+    TLS_CLIENT_WINDOWS10 = "tls.client.windows10"
+    TLS_CLIENT_WINDOWS11 = "tls.client.windows11"
     CERT_SUBJECT_NAME = "cert.subject-name"
     CERT_SUBJECT_EXTRA = "cert.subject-extra"
     CERT_SAN = "cert.san"
@@ -143,6 +148,16 @@ _WHEN: Mapping[FindingId, str] = {
         'null-encryption suites not offered (warn: Windows 8+ clients encrypt twice)',
     FindingId.TLS_CLIENT_CERT: 'the server requests a client certificate',
     FindingId.TLS_PROTOCOL: 'only TLS 1.1 or older (warn)',
+    FindingId.TLS_CLIENT_WINDOWS7:
+        'a Windows 7 client (TLS 1.0, its own suites) cannot complete a handshake',
+    FindingId.TLS_CLIENT_WINDOWS7_TLS12:
+        'a Windows 7 client with KB 3140245 (TLS 1.0-1.2) cannot complete a handshake',
+    FindingId.TLS_CLIENT_WINDOWS8:
+        'a Windows 8/8.1 client (its suites plus the null suites) cannot complete a handshake',
+    FindingId.TLS_CLIENT_WINDOWS10:
+        'a Windows 10 client (its suites plus the null suites) cannot complete a handshake',
+    FindingId.TLS_CLIENT_WINDOWS11:
+        'a Windows 11 client (its suites plus the null suites) cannot complete a handshake',
     FindingId.CERT_SUBJECT_NAME: 'Subject CN missing or not the URL host',
     FindingId.CERT_SUBJECT_EXTRA: 'several CNs, or a CN with scheme/path/port/space',
     FindingId.CERT_SAN: 'SAN without the host (fail); no SAN (warn)',
@@ -205,6 +220,16 @@ _SPECS: tuple[FindingSpec, ...] = (
     _spec(F.TLS_NULL_CIPHER, "Null-encryption cipher suites (Windows 8+ clients)", _P, "checks.tls"),
     _spec(F.TLS_CLIENT_CERT, "Client certificate request", _P, "checks.tls", (0x90320,)),
     _spec(F.TLS_PROTOCOL, "TLS protocol version", _P, "checks.tls"),
+    _spec(F.TLS_CLIENT_WINDOWS7, "Windows 7 client handshake", _P, "checks.tls_clients",
+          (0x80090326,), "list windows7 in deployment.client_os"),
+    _spec(F.TLS_CLIENT_WINDOWS7_TLS12, "Windows 7 (KB 3140245) client handshake", _P,
+          "checks.tls_clients", (0x80090326,), "list windows7-tls12 in deployment.client_os"),
+    _spec(F.TLS_CLIENT_WINDOWS8, "Windows 8.1 client handshake", _P, "checks.tls_clients",
+          (0x80090326,), "list windows8 or windows8.1 in deployment.client_os"),
+    _spec(F.TLS_CLIENT_WINDOWS10, "Windows 10 client handshake", _P, "checks.tls_clients",
+          (0x80090326,), "list windows10 in deployment.client_os"),
+    _spec(F.TLS_CLIENT_WINDOWS11, "Windows 11 client handshake", _P, "checks.tls_clients",
+          (0x80090326,), "list windows11 in deployment.client_os"),
     _spec(F.CERT_SUBJECT_NAME, "Certificate Subject CN matches the host", _PC,
           "certs.name_checks", (0x103,), "give --url"),
     _spec(F.CERT_SUBJECT_EXTRA, "Certificate Subject carries nothing extra", _PC,

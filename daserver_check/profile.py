@@ -19,7 +19,7 @@ from daserver_check.errors import DaserverCheckError
 SCHEMA = 1
 MAX_PROFILE_BYTES = 1 << 20
 
-CLIENT_OS = ("windows7", "windows8", "windows8.1", "windows10", "windows11")
+CLIENT_OS = ("windows7", "windows7-tls12", "windows8", "windows8.1", "windows10", "windows11")
 AUTH_MODES = ("none", "certificates")
 
 
@@ -32,12 +32,12 @@ class DeploymentSection:
     name: str = ""
     urls: tuple[str, ...] = ()
     entry_points: tuple[str, ...] = ()
-    client_os: tuple[str, ...] = ("windows10",)
+    client_os: tuple[str, ...] = ("windows10", "windows11")
     auth_mode: str = "none"
 
     @property
     def has_windows7(self) -> bool:
-        return "windows7" in self.client_os
+        return any(name.startswith("windows7") for name in self.client_os)
 
 
 @dataclass(frozen=True, slots=True)

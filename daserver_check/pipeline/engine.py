@@ -8,6 +8,7 @@ deadline, so a silent or drip-feeding server costs one `--timeout`, not one per 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import socket
 import threading
 import time
@@ -32,10 +33,12 @@ from daserver_check.checks.router_discovery import prefix_finding, prefix_skippe
 from daserver_check.checks.target import target_findings, url_error
 from daserver_check.checks.tcp import tcp_finding
 from daserver_check.checks.tls import tls_findings
+from daserver_check.checks.tls_clients import CLIENT_IDS, client_finding, client_ids, clients_for
 from daserver_check.findings import STAGE_IDS, FindingId
 from daserver_check.model import Finding, TargetReport, guarded, guarded_stage
 from daserver_check.pipeline.settings import ProbeSettings
 from daserver_check.probe import iphttps, tcp, tls
+from daserver_check.probe.client_handshake import run_clients
 from daserver_check.probe.deadline import Deadline
 from daserver_check.probe.proxy import ConnectResult, ProxySpec, authority, open_tunnel
 from daserver_check.probe.router_discovery import RouterDiscoveryResult
@@ -200,6 +203,7 @@ def _probe_route(
     profile = settings.profile
     address = route.address
     wants_rd = settings.wants_router_discovery
+    client_findings = _client_handshakes(target, route, profile.deployment.client_os, deadline)
     tcp_result, connect_result, sock = route.open(deadline)
     findings: list[Finding] = []
     if route.proxy is None and tcp_result is not None:
@@ -219,6 +223,7 @@ def _probe_route(
         else:
             reason = "no TCP connection"
         findings.extend(skipped_stages(("tls", "cert", "iphttps"), reason, address))
+        findings.extend(client_findings)
         if wants_rd:
             findings.append(prefix_skipped(reason, address))
         if on_chain is not None:
@@ -267,6 +272,7 @@ def _probe_route(
         ),
         address=address,
     ))
+    findings.extend(client_findings)
     chain = encrypted.result.peer_chain or null.result.peer_chain
     if chain:
         findings.extend(
@@ -302,6 +308,27 @@ def _probe_route(
     if on_chain is not None:
         findings.extend(on_chain(connect_result, tuple(chain)))
     return findings
+
+
+def _client_handshakes(
+    target: IphttpsUrl, route: _Route, client_os: tuple[str, ...], deadline: Deadline
+) -> list[Finding]:
+    """Each Windows client's own handshake (tls.client.*), concurrently with each other, and
+    before the probe's own connections: a front end that serves one connection at a time (or
+    caps connections per source) then answers each of them, instead of holding them behind the
+    POST. They get at most half of the time left, so a silent address still leaves the rest of
+    the probe its own budget."""
+    clients = clients_for(client_os)
+    if not clients:
+        return []
+    if route.proxy is not None:
+        return skipped(client_ids(client_os), "through a proxy (the client handshakes run "
+                       "directly only)", route.address)
+    budget = Deadline(deadline.remaining() / 2)
+    results = run_clients(clients, route.address, route.port, target.sni, budget)
+    return [guarded(CLIENT_IDS[r.client], functools.partial(client_finding, r,
+                                                            address=route.address),
+                    address=route.address) for r in results]
 
 
 def _relabel_tcp(finding: Finding, route: _Route) -> Finding:
