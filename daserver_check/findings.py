@@ -42,6 +42,7 @@ class FindingId(enum.StrEnum):
     TLS_CLIENT_WINDOWS8 = "tls.client.windows8"
     TLS_CLIENT_WINDOWS10 = "tls.client.windows10"
     TLS_CLIENT_WINDOWS11 = "tls.client.windows11"
+    TLS_CIPHERS = "tls.ciphers"
     CERT_SUBJECT_NAME = "cert.subject-name"
     CERT_SUBJECT_EXTRA = "cert.subject-extra"
     CERT_SAN = "cert.san"
@@ -158,6 +159,8 @@ _WHEN: Mapping[FindingId, str] = {
         'a Windows 10 client (its suites plus the null suites) cannot complete a handshake',
     FindingId.TLS_CLIENT_WINDOWS11:
         'a Windows 11 client (its suites plus the null suites) cannot complete a handshake',
+    FindingId.TLS_CIPHERS:
+        'opt-in `--ciphers`: the version x suite map; warn when only null or weak suites are accepted',
     FindingId.CERT_SUBJECT_NAME: 'Subject CN missing or not the URL host',
     FindingId.CERT_SUBJECT_EXTRA: 'several CNs, or a CN with scheme/path/port/space',
     FindingId.CERT_SAN: 'SAN without the host (fail); no SAN (warn)',
@@ -230,6 +233,8 @@ _SPECS: tuple[FindingSpec, ...] = (
           (0x80090326,), "list windows10 in deployment.client_os"),
     _spec(F.TLS_CLIENT_WINDOWS11, "Windows 11 client handshake", _P, "checks.tls_clients",
           (0x80090326,), "list windows11 in deployment.client_os"),
+    _spec(F.TLS_CIPHERS, "Protocol versions and suites the server accepts", _P,
+          "checks.tls_ciphers", (), "give --ciphers"),
     _spec(F.CERT_SUBJECT_NAME, "Certificate Subject CN matches the host", _PC,
           "certs.name_checks", (0x103,), "give --url"),
     _spec(F.CERT_SUBJECT_EXTRA, "Certificate Subject carries nothing extra", _PC,

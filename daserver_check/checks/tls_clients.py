@@ -7,6 +7,7 @@ ClientHellos). The verdict names what the server refused and the code the client
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from daserver_check.clients import PROFILES, ClientProfile
@@ -121,3 +122,26 @@ def _fix(result: ClientHandshake, profile: ClientProfile) -> str:
                 "load balancer pass TLS through to the DirectAccess server, or allow the "
                 "client's suites (Get-TlsCipherSuite on the server lists the order in force).")
     return "See tls.handshake and tcp.connect for the same address."
+
+
+def with_null_clients(tls: list[Finding], clients: list[Finding]) -> list[Finding]:
+    """`tls.null-cipher` also says which of the profile's clients got null encryption."""
+    if not clients:
+        return tls
+    null = [LABELS.get(str(f.evidence.get("client")), "") for f in clients
+            if f.status is Status.PASS and f.evidence.get("null_suite")]
+    encrypted = [LABELS.get(str(f.evidence.get("client")), "") for f in clients
+                 if f.status is Status.PASS and not f.evidence.get("null_suite")]
+    out = []
+    for finding in tls:
+        if finding.id is FindingId.TLS_NULL_CIPHER and finding.status is not Status.SKIP:
+            negotiated = ", ".join(null) or "none of the profile's clients"
+            said = f" Null encryption negotiated by: {negotiated}"
+            if encrypted:
+                said += f"; encrypted: {', '.join(encrypted)}"
+            said += "."
+            finding = dataclasses.replace(
+                finding, detail=finding.detail + said,
+                evidence={**finding.evidence, "clients_null": null, "clients_encrypted": encrypted})
+        out.append(finding)
+    return out

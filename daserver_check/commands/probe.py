@@ -51,6 +51,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="trust these CA certificates instead of the system store")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="deadline for the whole probe of one URL (default: profile, 10)")
+    parser.add_argument("--ciphers", action="store_true",
+                        help="also map every protocol version x cipher suite the server accepts "
+                        "(tls.ciphers; about 160 short handshakes per address, within --timeout)")
     parser.add_argument("--router-discovery", action="store_true",
                         help="after the 200, send one ICMPv6 Router Solicitation on the tunnel "
                         "and check the Router Advertisement for a /64 prefix (iphttps.prefix); "
@@ -142,6 +145,7 @@ def settings_from_args(args: argparse.Namespace) -> ProbeSettings:
         connect=connect,
         trust=trust,
         router_discovery=bool(args.router_discovery),
+        ciphers=bool(getattr(args, "ciphers", False)),
         proxy=proxy,
     )
 

@@ -33,9 +33,15 @@ from daserver_check.checks.router_discovery import prefix_finding, prefix_skippe
 from daserver_check.checks.target import target_findings, url_error
 from daserver_check.checks.tcp import tcp_finding
 from daserver_check.checks.tls import tls_findings
-from daserver_check.checks.tls_clients import CLIENT_IDS, client_finding, client_ids, clients_for
+from daserver_check.checks.tls_clients import (
+    CLIENT_IDS,
+    client_finding,
+    client_ids,
+    clients_for,
+    with_null_clients,
+)
 from daserver_check.findings import STAGE_IDS, FindingId
-from daserver_check.model import Finding, TargetReport, guarded, guarded_stage
+from daserver_check.model import Finding, Status, TargetReport, guarded, guarded_stage
 from daserver_check.pipeline.settings import ProbeSettings
 from daserver_check.probe import iphttps, tcp, tls
 from daserver_check.probe.client_handshake import run_clients
@@ -260,7 +266,7 @@ def _probe_route(
     finally:
         encrypted.close()
         null.close()
-    findings.extend(guarded_stage(
+    findings.extend(with_null_clients(guarded_stage(
         STAGE_IDS["tls"],
         lambda: tls_findings(
             encrypted.result,
@@ -271,7 +277,14 @@ def _probe_route(
             certificate_auth=profile.deployment.auth_mode == "certificates",
         ),
         address=address,
-    ))
+    ), client_findings))
+    if tls.TlsOutcome.OK not in (encrypted.result.outcome, null.result.outcome):
+        # No handshake at all: tls.handshake says why, for every client. The per-client
+        # findings speak only where the server talks TLS to someone but not to that client.
+        client_findings = [
+            dataclasses.replace(f, status=Status.SKIP, predicts=(),
+                                detail="skipped: no TLS handshake at all (see tls.handshake)")
+            if f.status in (Status.FAIL, Status.WARN) else f for f in client_findings]
     findings.extend(client_findings)
     chain = encrypted.result.peer_chain or null.result.peer_chain
     if chain:
@@ -305,9 +318,24 @@ def _probe_route(
                                     address=address))
         else:
             findings.append(prefix_skipped("the POST was not answered with 200", address))
+    if settings.ciphers:
+        findings.append(_cipher_map(target, route, deadline))
     if on_chain is not None:
         findings.extend(on_chain(connect_result, tuple(chain)))
     return findings
+
+
+def _cipher_map(target: IphttpsUrl, route: _Route, deadline: Deadline) -> Finding:
+    """The opt-in version x suite map, after the probe's own connections have closed."""
+    if route.proxy is not None:
+        return skipped((FindingId.TLS_CIPHERS,), "not through a proxy", route.address)[0]
+    from daserver_check.checks.tls_ciphers import ciphers_finding
+    from daserver_check.probe.cipher_map import map_ciphers
+
+    return guarded(FindingId.TLS_CIPHERS,
+                   lambda: ciphers_finding(map_ciphers(route.address, route.port, target.sni,
+                                                       deadline), address=route.address),
+                   address=route.address)
 
 
 def _client_handshakes(

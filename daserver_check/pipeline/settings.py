@@ -26,6 +26,8 @@ class ProbeSettings:
     router_discovery: bool = False
     # Tunnel every connection through this HTTP proxy with CONNECT.
     proxy: ProxySpec | None = None
+    # Opt-in: map every protocol version x suite the server accepts (tls.ciphers).
+    ciphers: bool = False
 
     @property
     def wants_router_discovery(self) -> bool:

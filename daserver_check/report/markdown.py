@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from daserver_check.model import Report, Status
+from daserver_check.report.tables import cipher_markdown_lines
 
 _ICON = {Status.PASS: "✅ pass", Status.WARN: "⚠️ warn", Status.FAIL: "❌ fail",
          Status.ERROR: "❓ error", Status.SKIP: "⏭ skip"}
@@ -28,5 +29,6 @@ def render(report: Report, *, color: bool = False) -> str:
                 f"{', '.join(f.predicted_codes)} | {_cell(fix)} |"
             )
         lines.append("")
+        lines += cipher_markdown_lines(target.findings)
     lines.append(f"_{report.duration_ms} ms_")
     return "\n".join(lines) + "\n"

@@ -21,6 +21,7 @@ _HELP = {
         "gauge", "notAfter of the served certificate (leaf) and the earliest of its chain"),
     "daserver_tls_null_cipher_offered": ("gauge", "1 when the null-encryption suites are offered"),
     "daserver_predicted_error": ("gauge", "1 for each client error code a failing finding predicts"),
+    "daserver_tls_client_ok": ("gauge", "1 when that Windows client's own handshake completes"),
 }
 
 
@@ -89,6 +90,10 @@ def _finding_samples(t: str, f: Finding) -> Iterator[tuple[str, str, float]]:
         if others:
             yield ("daserver_cert_not_after_timestamp_seconds",
                    _labels(target=t, address=address, position="chain"), min(others))
+    elif f.id.startswith("tls.client.") and f.status is not Status.SKIP:
+        client = f.id.removeprefix("tls.client.")
+        yield ("daserver_tls_client_ok", _labels(target=t, address=address, client=client),
+               1.0 if f.status is Status.PASS else 0.0)
     elif f.id == FindingId.TLS_NULL_CIPHER and f.status is not Status.SKIP:
         offered = bool(f.evidence.get("offered"))
         yield ("daserver_tls_null_cipher_offered", _labels(target=t, address=address),

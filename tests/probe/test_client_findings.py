@@ -57,3 +57,25 @@ def test_healthy_lab_every_client_passes_and_8plus_get_null(
         assert found[f"tls.client.{client}"]["evidence"]["null_suite"] is True  # type: ignore[index]
     assert found["tls.client.windows7"]["evidence"]["null_suite"] is False  # type: ignore[index]
     assert code == 0
+
+
+def test_cipher_map_of_the_healthy_lab(capsys: pytest.CaptureFixture[str]) -> None:
+    from daserver_check.lab.server import LabConfig, LabEndpoint
+
+    with LabEndpoint(LabConfig()) as lab:
+        code = main(["probe", f"https://{NAME}/IPHTTPS", "--connect", f"127.0.0.1:{lab.port}",
+                     "--ca-file", str(lab.files.ca_file), "--ciphers", "--timeout", "3",
+                     "--format", "json"])
+        doc = json.loads(capsys.readouterr().out)
+        assert main(["probe", f"https://{NAME}/IPHTTPS", "--connect", f"127.0.0.1:{lab.port}",
+                     "--ca-file", str(lab.files.ca_file), "--ciphers", "--timeout", "3"]) == 0
+        text = capsys.readouterr().out
+    found = {f["id"]: f for f in doc["targets"][0]["findings"]}
+    ciphers = found["tls.ciphers"]
+    assert ciphers["status"] == "pass" and ciphers["evidence"]["complete"] is True
+    suites = {(a["version"], a["suite"]) for a in ciphers["evidence"]["accepted"]}
+    assert ("TLS 1.2", "TLS_RSA_WITH_NULL_SHA256") in suites
+    assert ("TLS 1.2", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384") in suites
+    assert ("TLS 1.0", "TLS_RSA_WITH_AES_128_CBC_SHA") in suites
+    assert code == 0 and doc["duration_ms"] < 3000
+    assert "TLS_RSA_WITH_NULL_SHA256 (null)" in text  # the table in the text report
