@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench sysdeps clean e2e fuzz
+.PHONY: demo test lint bench sysdeps clean e2e fuzz tables
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,7 @@ clean:
 ## make fuzz: the long fuzzing run (hypothesis with many examples; atheris when it installs)
 fuzz: $(STAMP)
 	$(BIN)/python scripts/fuzz.py
+
+## make tables: refresh the finding tables in README.md and docs/ from daserver_check/findings.py
+tables: $(STAMP)
+	$(BIN)/python scripts/findings_tables.py

@@ -16,9 +16,20 @@ from daserver_check.model import format_code
 
 @dataclass(frozen=True, slots=True)
 class Cause:
+    """One documented cause of a code: what it is, the checks that detect it, and its basis.
+
+    `source` names a KB number, a Microsoft Learn page title or a named author's post; where no
+    source ties the code to the cause, `inferred` is True and every output says "(inferred)".
+    """
+
     text: str
     checks: tuple[FindingId, ...]  # finding ids that detect this cause
     source: str
+    inferred: bool = False
+
+    @property
+    def basis(self) -> str:
+        return f"{self.source} (inferred)" if self.inferred else self.source
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +76,9 @@ _CONNECT_CAUSES: tuple[Cause, ...] = (
     Cause(
         "Another device answers on 443 (not HTTP.sys), or no TLS handshake is possible",
         (FindingId.TLS_HANDSHAKE, FindingId.IPHTTPS_SERVER),
-        "nmap ip-https-discover.nse; Richard Hicks",
+        "nmap ip-https-discover.nse; R. Hicks, Troubleshooting DirectAccess IP-HTTPS Error "
+        "0x2af9",
+        inferred=True,
     ),
 )
 
@@ -128,12 +141,21 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
                 Cause(
                     "No Server Authentication EKU, or no private key bound with the certificate",
                     (FindingId.CERT_EKU, FindingId.CERT_PRIVATE_KEY),
-                    "Plan the DirectAccess infrastructure; BPA KB 2896496",
+                    "Learn: Plan the DirectAccess infrastructure; BPA KB 2896496 (they require "
+                    "both, but name no client code)",
+                    inferred=True,
                 ),
                 Cause(
                     "The HTTP.sys SSL binding serves another certificate",
                     (FindingId.SERVER_SSLCERT_BINDING, FindingId.CERT_REPLACEMENT),
-                    "KB 973982 (inference: binding order)",
+                    "KB 973982 (HTTP.sys binding order)",
+                    inferred=True,
+                ),
+                Cause(
+                    "Certificate-authenticated IP-HTTPS (UAG, Windows Server 2008 R2): the "
+                    "client's computer certificate is missing or unusable",
+                    (FindingId.TLS_CLIENT_CERT,),
+                    "T. Shinder, TechNet Wiki: No Usable Certificate(s)",
                 ),
             ),
         ),
@@ -153,6 +175,9 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
                 Cause(
                     "The public name is caught by the NRPT (resolved inside the corporate "
                     "namespace)",
+                    # Public DNS still answers, so no outside probe sees it: the server's NRPT
+                    # (Get-DAClientDnsConfiguration) or the client's (Get-DnsClientNrptPolicy)
+                    # shows it. dns.private-address finds the related split-brain answer.
                     (FindingId.DNS_PRIVATE_ADDRESS,),
                     "KB 3056560",
                 ),
@@ -166,7 +191,7 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
                 Cause(
                     "A firewall drops TCP 443, or NAT/routing sends it nowhere",
                     (FindingId.TCP_CONNECT, FindingId.TRACE_PATH),
-                    "Richard Hicks (0x2af9 post)",
+                    "R. Hicks, Troubleshooting DirectAccess IP-HTTPS Error 0x2af9",
                 ),
             ),
         ),
@@ -207,7 +232,7 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
                 Cause(
                     "The server (or a load balancer) requests a client certificate",
                     (FindingId.TLS_CLIENT_CERT,),
-                    "Richard Hicks",
+                    "R. Hicks, Troubleshooting DirectAccess IP-HTTPS Error 0x90320",
                 ),
             ),
         ),
@@ -219,8 +244,17 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
                 Cause(
                     "A load balancer/ADC in front of the server is misconfigured (client "
                     "certificate settings, no null suites)",
-                    (FindingId.TLS_HANDSHAKE, FindingId.TLS_CLIENT_CERT, FindingId.TLS_NULL_CIPHER),
-                    "Richard Hicks",
+                    (FindingId.TLS_HANDSHAKE, FindingId.TLS_CLIENT_CERT, FindingId.TLS_NULL_CIPHER,
+                     FindingId.TLS_CLIENT_WINDOWS8, FindingId.TLS_CLIENT_WINDOWS10,
+                     FindingId.TLS_CLIENT_WINDOWS11),
+                    "R. Hicks, Troubleshooting DirectAccess IP-HTTPS Error 0x80090326",
+                ),
+                Cause(
+                    "The server refuses every protocol version or suite a client offers "
+                    "(e.g. TLS 1.0 disabled while Windows 7 clients remain)",
+                    (FindingId.TLS_CLIENT_WINDOWS7, FindingId.TLS_CLIENT_WINDOWS7_TLS12),
+                    "Windows' message text of SEC_E_ILLEGAL_MESSAGE (a fatal TLS alert)",
+                    inferred=True,
                 ),
             ),
         ),
@@ -228,7 +262,8 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
             0x800B0101,
             "CERT_E_EXPIRED",
             "A required certificate is not within its validity period.",
-            (Cause("The IP-HTTPS certificate expired", (FindingId.CERT_VALIDITY,), "Richard Hicks"),),
+            (Cause("The IP-HTTPS certificate expired", (FindingId.CERT_VALIDITY,),
+                   "R. Hicks, DirectAccess IP-HTTPS error 0x800b0101 (2016-11-15)"),),
         ),
         ClientErrorCode(
             0x800B0109,
@@ -274,9 +309,20 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
         ClientErrorCode(0x800B010F, "CERT_E_CN_NO_MATCH",
                         "The certificate's CN name does not match the passed value.",
                         generic_only=True),
-        ClientErrorCode(0x80092012, "CRYPT_E_NO_REVOCATION_CHECK",
-                        "The revocation function was unable to check revocation for the "
-                        "certificate.", generic_only=True),
+        ClientErrorCode(
+            0x80092012,
+            "CRYPT_E_NO_REVOCATION_CHECK",
+            "The revocation function was unable to check revocation for the certificate.",
+            (
+                Cause(
+                    "The certificate names no CRL distribution point, so a client that checks "
+                    "revocation cannot",
+                    (FindingId.CERT_CRL,),
+                    "winerror.h (CryptoAPI's code for no revocation check)",
+                    inferred=True,
+                ),
+            ),
+        ),
     )
 }
 

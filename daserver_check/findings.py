@@ -251,7 +251,7 @@ _SPECS: tuple[FindingSpec, ...] = (
     _spec(F.CERT_PRIVATE_KEY, "Private key present and matching", (Command.CERT, Command.CHECKLIST),
           "certs.private_key", (0x103,), "give a PFX, or a PEM with its key"),
     _spec(F.CERT_CRL, "Certificate revocation (CRL)", (Command.CERT, Command.CHECKLIST),
-          "certs.crl", (0x80092013, 0x80092010), "leave out --offline"),
+          "certs.crl", (0x80092013, 0x80092010, 0x80092012), "leave out --offline"),
     _spec(F.CERT_REPLACEMENT, "New certificate is a drop-in replacement", (Command.CERT,),
           "certs.replacement", (0x103,), "give --against URL"),
     _spec(F.CERT_ROLLOUT, "Rollout steps", (Command.CERT,), "pipeline.cert_file"),

@@ -95,11 +95,33 @@ def test_a_finding_with_an_unregistered_id_is_refused() -> None:
 
 def test_readme_table_is_the_registry() -> None:
     text = README.read_text(encoding="utf-8")
-    assert markdown_table() in text, "run `python -m daserver_check.findings` and paste the table"
+    assert markdown_table() in text, "run `make tables`"
 
 
 def test_architecture_map_is_the_registry() -> None:
     from daserver_check.findings import makers_table
 
     text = (README.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
-    assert makers_table() in text, "run `python -m daserver_check.findings makers`"
+    assert makers_table() in text, "run `make tables`"
+
+
+def test_every_catalogued_cause_names_its_basis() -> None:
+    import re
+
+    named = re.compile(r"KB \d{6,7}|Learn|winerror\.h|Hicks|Shinder|nmap|\[MS-")
+    for entry in CATALOGUE.values():
+        for cause in entry.causes:
+            assert cause.source.strip(), f"{entry.hex}: {cause.text} has no source"
+            assert named.search(cause.source) or cause.inferred, (
+                f"{entry.hex}: {cause.text}: source {cause.source!r} is neither a KB number, a "
+                "Learn title nor a named author: mark it inferred")
+            if "infer" in cause.source.lower():
+                assert cause.inferred, f"{entry.hex}: {cause.text}: says inferred, flag it"
+
+
+def test_a_cause_without_basis_is_caught() -> None:
+    from daserver_check.codes import Cause
+
+    bad = Cause("x", (FindingId.CERT_SAN,), "")
+    assert not bad.source.strip()  # the rule above rejects it
+    assert Cause("x", (FindingId.CERT_SAN,), "somebody", inferred=True).basis.endswith("(inferred)")

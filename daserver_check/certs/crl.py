@@ -41,6 +41,7 @@ from daserver_check.model import Finding, Status
 
 REVOCATION_OFFLINE = 0x80092013  # CRYPT_E_REVOCATION_OFFLINE (KB 2980672)
 REVOKED = 0x80092010  # CRYPT_E_REVOKED
+NO_REVOCATION_CHECK = 0x80092012  # CRYPT_E_NO_REVOCATION_CHECK (winerror.h); inferred for no CDP
 MAX_URLS = 8  # a CDP names one to three URLs in practice; more is not fetched
 
 _FIX_REACH = (
@@ -279,10 +280,10 @@ def check_crl(
             Status.FAIL,
             "The certificate names no CRL distribution point",
             f"{subject_text(cert)} has {what}: clients that check revocation (Windows 7)"
-            " cannot, and report"
-            " CRYPT_E_REVOCATION_OFFLINE.",
+            " cannot. Which code they report is not documented for IP-HTTPS; CryptoAPI's"
+            " \"no revocation check\" code is 0x80092012 CRYPT_E_NO_REVOCATION_CHECK (inferred).",
             evidence,
-            predicts=(REVOCATION_OFFLINE,),
+            predicts=(NO_REVOCATION_CHECK,),
             remediation=_FIX_REACH,
         )
     http_urls = [u for u in urls if _is_http(u)]

@@ -73,9 +73,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resolver", action="append", metavar="IP[:PORT]",
                         help="DNS server for --against and CRL host names (default: system)")
     parser.add_argument("--profile", metavar="NAME|FILE",
-                        help="the deployment's profile: expiry thresholds, trust store, client "
+                        help="the deployment's profile (default: the built-in `default`, as for "
+                        "probe): expiry thresholds, trust store, client "
                         "OS (without Windows 7 clients an unreachable CRL is a warning: "
-                        "Windows 8+ skip the IP-HTTPS CRL check, KB 2980672), check_crl")
+                        "Windows 8/8.1 skip the IP-HTTPS CRL check unless StrongCRLRequired is set, KB "
+                        "2980672; 10 and 11 inferred alike), check_crl")
     parser.add_argument("--offline", action="store_true",
                         help="do not fetch CRLs (only check that distribution points exist)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
@@ -137,10 +139,9 @@ def _resolvers(specs: list[str]) -> tuple[str, ...]:
     return tuple(specs)
 
 
-def _profile(spec: str | None) -> Profile | None:
-    """Only an explicit --profile changes verdicts: without one, the strictest reading holds."""
-    if spec is None:
-        return None
+def _profile(spec: str | None) -> Profile:
+    """No --profile means the `default` profile, as for `probe`: the same file gives the same
+    verdicts with and without `--profile default`."""
     from daserver_check.profile import ProfileError, load_profile
 
     try:

@@ -108,19 +108,22 @@ def _load(
 
 
 def _crl_for_clients(finding: Finding, profile: Profile) -> Finding:
-    """Windows 7 clients enforce CRL checking for IP-HTTPS; Windows 8 and later turn it off
-    (KB 2980672). Without Windows 7 clients in the profile, an unreachable CRL is a warning:
-    still worth fixing, but no client fails on it. A revoked certificate stays a failure."""
-    offline_code = 0x80092013
+    """Windows 7 clients enforce CRL checking for IP-HTTPS; KB 2980672 says Windows 8 and 8.1
+    skip it by default, unless the server sets StrongCRLRequired (Set-RemoteAccess); Windows 10
+    and 11 are inferred to behave as 8.1. Without Windows 7 clients in the profile, a CRL that
+    cannot be checked is a warning: still worth fixing, but no client is known to fail on it.
+    A revoked certificate stays a failure."""
+    unreachable = {0x80092013, 0x80092012}
     if profile.deployment.has_windows7 or finding.status is not Status.FAIL:
         return finding
-    if finding.predicts != (offline_code,):
+    if not finding.predicts or not set(finding.predicts) <= unreachable:
         return finding
     return dataclasses.replace(
         finding,
         status=Status.WARN,
         detail=f"{finding.detail} (warning only: the profile {profile.source} has no Windows 7 "
-        "clients, and Windows 8 and later do not check the IP-HTTPS CRL, KB 2980672)",
+        "clients; Windows 8 and 8.1 skip the IP-HTTPS CRL check unless the server sets "
+        "StrongCRLRequired, KB 2980672; Windows 10 and 11 inferred to do the same)",
     )
 
 

@@ -93,7 +93,8 @@ def explanation(code: int, url: str | None = None) -> dict[str, Any]:
                     "cause": cause.text,
                     "checks": list(cause.checks),
                     "commands": sorted({verify_command(c, url) for c in cause.checks}),
-                    "source": cause.source,
+                    "source": cause.basis,
+                    "inferred": cause.inferred,
                 }
             )
     if entry is not None:
