@@ -8,15 +8,15 @@ the client sends into IPv6 packets, answers a Router Solicitation with a Router 
 (a /64 of 2001:db8::/32, built by hand, RFC 4861 §4.2), discards every other packet, and drops
 the session on non-IPv6 data (MS-IPHTTPS §3.2.5.2.2).
 
-pyOpenSSL ignores socket timeouts, so every socket is non-blocking and every wait is a select()
-with a deadline that also watches a wake-up socket: stop() returns promptly whatever the
-clients do.
+This module is the endpoint's lifecycle (start, accept, serve, stop) and its TLS settings; the
+wait loop of one connection is `lab.channel`, the HTTP answers are `lab.http`, and the Router
+Advertisement bytes come from `protocol.ndp`. It is over 400 lines because a connection's whole
+story (handshake, request, tunnel) reads best in one place.
 """
 
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import ipaddress
 import os
 import selectors
@@ -25,18 +25,19 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from OpenSSL import SSL
 
 from daserver_check.lab import front_end
+from daserver_check.lab.channel import Channel, close_after_answer, close_quietly
 from daserver_check.lab.dns import LabDns
 from daserver_check.lab.faults import FAULTS, NULL_REMOVING, fault_ciphers, parse_faults, protocol_range
+from daserver_check.lab.http import error_response, ok_response, parse_request_line
 from daserver_check.lab.pki import LabFiles, LabPki, build_pki, check_lab_name
 from daserver_check.protocol.ipv6_stream import Ipv6FramingError, Ipv6StreamSplitter
 from daserver_check.protocol.ndp import (
@@ -44,6 +45,8 @@ from daserver_check.protocol.ndp import (
     build_router_advertisement,
     is_router_solicitation,
 )
+
+_T = TypeVar("_T")
 
 __all__ = [
     "ENCRYPTED_CIPHERS",
@@ -65,27 +68,12 @@ ENCRYPTED_CIPHERS = (
 )
 NULL_CIPHERS = "NULL-SHA256:NULL-SHA:@SECLEVEL=0"
 
-SERVER_HEADER = "Microsoft-HTTPAPI/2.0"
 MAX_HEAD = 16 * 1024
 HANDSHAKE_SECONDS = 10.0
 HEAD_SECONDS = 10.0
 # After the 200 a real server would carry IPv6 packets; the lab only drains, for a while.
 DRAIN_SECONDS = 5.0
-LINGER_SECONDS = 1.0
 MAX_CONNECTIONS = 256
-
-# HTTP.sys's own error page (the body it sends for an unregistered URL).
-_ERROR_BODY = (
-    '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n'
-    "<HTML><HEAD><TITLE>{title}</TITLE>\r\n"
-    '<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n'
-    "<BODY><h2>{title}</h2>\r\n"
-    "<hr><p>HTTP Error {code}. {text}</p>\r\n"
-    "</BODY></HTML>\r\n"
-)
-
-_T = TypeVar("_T")
-
 
 def cipher_list(faults: Iterable[str]) -> str:
     """The OpenSSL cipher string the lab's server offers under `faults`."""
@@ -118,29 +106,6 @@ def router_advertisement(faults: Iterable[str], destination: str = ALL_NODES) ->
     return build_router_advertisement(ROUTER_ADDRESS, destination, prefixes)
 
 
-def _http_date() -> str:
-    return email.utils.formatdate(usegmt=True)
-
-
-def _ok_response(with_server: bool) -> bytes:
-    # No Content-Length: the body is the endless IPv6 packet stream (MS-IPHTTPS §4.1).
-    server = f"Server: {SERVER_HEADER}\r\n" if with_server else ""
-    return f"HTTP/1.1 200 OK\r\n{server}Date: {_http_date()}\r\n\r\n".encode("ascii")
-
-
-def _error_response(code: int, reason: str, text: str) -> bytes:
-    body = _ERROR_BODY.format(title=reason, code=code, text=text).encode("ascii")
-    head = (
-        f"HTTP/1.1 {code} {reason}\r\n"
-        "Content-Type: text/html; charset=us-ascii\r\n"
-        f"Server: {SERVER_HEADER}\r\n"
-        f"Date: {_http_date()}\r\n"
-        "Connection: close\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode("ascii") + body
-
-
 @dataclass(frozen=True, slots=True)
 class LabConfig:
     """What to emulate. port/dns_port 0 pick free ports; workdir None makes a temp dir."""
@@ -166,69 +131,6 @@ class LabConfig:
                 raise ValueError(f"lab {label} {port} is out of range 0-65535")
         if not self.path.startswith("/"):
             raise ValueError(f"lab path {self.path!r} must start with /")
-
-
-class _Closed(Exception):
-    """The connection ends: stop requested, deadline passed, or the peer went away."""
-
-
-class _Channel:
-    """Waits on one non-blocking client socket, a deadline, and the lab's wake-up socket."""
-
-    def __init__(self, sock: socket.socket, wake: socket.socket) -> None:
-        self._sock = sock
-        self._wake = wake
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(sock, selectors.EVENT_READ)
-        self._selector.register(wake, selectors.EVENT_READ)
-        self._events = selectors.EVENT_READ
-
-    def close(self) -> None:
-        self._selector.close()
-
-    def wait(self, write: bool, deadline: float | None) -> None:
-        events = selectors.EVENT_WRITE if write else selectors.EVENT_READ
-        if events != self._events:
-            self._selector.modify(self._sock, events)
-            self._events = events
-        timeout = None if deadline is None else deadline - time.monotonic()
-        if timeout is not None and timeout <= 0:
-            raise _Closed("deadline")
-        ready = self._selector.select(timeout)
-        if not ready:
-            raise _Closed("deadline")
-        if any(key.fileobj is self._wake for key, _ in ready):
-            raise _Closed("stopping")
-
-    def tls(self, call: Callable[[], _T], deadline: float) -> _T:
-        """Run one pyOpenSSL call to completion, waiting whenever it wants the socket."""
-        while True:
-            try:
-                return call()
-            except SSL.WantReadError:
-                self.wait(False, deadline)
-            except SSL.WantWriteError:
-                self.wait(True, deadline)
-
-    def recv(self, conn: Any, deadline: float) -> bytes:
-        """Up to 16 KiB of plaintext; b"" when the peer closed (cleanly or not)."""
-        try:
-            data: bytes = self.tls(lambda: conn.recv(16384), deadline)
-        except (SSL.ZeroReturnError, SSL.SysCallError):
-            return b""
-        except SSL.Error as exc:
-            raise _Closed(str(exc)) from None
-        return data
-
-    def sendall(self, conn: Any, data: bytes, deadline: float) -> None:
-        offset = 0
-        while offset < len(data):
-            chunk = data[offset:]
-            try:
-                sent: int = self.tls(lambda: conn.send(chunk), deadline)  # noqa: B023 (sync)
-            except SSL.Error as exc:
-                raise _Closed(str(exc)) from None
-            offset += sent
 
 
 class LabEndpoint:
@@ -328,12 +230,12 @@ class LabEndpoint:
         with self._lock:
             leftovers = list(self._connections.values())
         for sock in leftovers:  # only threads that missed the deadline leave sockets behind
-            _close_quietly(sock)
+            close_quietly(sock)
         if self._dns is not None:
             self._dns.stop(max(0.1, deadline - time.monotonic()))
         for own in (self._listener, self._wake_r, self._wake_w):
             if own is not None:
-                _close_quietly(own)
+                close_quietly(own)
         if self._own_workdir and self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
 
@@ -432,7 +334,7 @@ class LabEndpoint:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self._lock:
             if len(self._connections) >= MAX_CONNECTIONS:
-                _close_quietly(sock)
+                close_quietly(sock)
                 return
             thread = threading.Thread(target=self._connection, args=(sock,), name="lab-conn", daemon=True)
             self._connections[thread] = sock
@@ -441,7 +343,7 @@ class LabEndpoint:
     def _connection(self, sock: socket.socket) -> None:
         wake = self._wake_r
         assert wake is not None
-        channel = _Channel(sock, wake)
+        channel = Channel(sock, wake)
         try:
             if "hang" in self.config.faults:
                 self._hang(sock, channel)
@@ -453,12 +355,12 @@ class LabEndpoint:
             pass
         finally:
             channel.close()
-            _close_quietly(sock)
+            close_quietly(sock)
             with self._lock:
                 self._connections.pop(threading.current_thread(), None)
 
     @staticmethod
-    def _hang(sock: socket.socket, channel: _Channel) -> None:
+    def _hang(sock: socket.socket, channel: Channel) -> None:
         """Accept, read and discard, never answer: until the client leaves or the lab stops."""
         while True:
             channel.wait(False, None)
@@ -468,7 +370,7 @@ class LabEndpoint:
             except BlockingIOError:
                 continue
 
-    def _serve(self, sock: socket.socket, channel: _Channel) -> None:
+    def _serve(self, sock: socket.socket, channel: Channel) -> None:
         faults = self.config.faults
         if "null-dropped" in faults:
             handshake_by = time.monotonic() + HANDSHAKE_SECONDS
@@ -485,29 +387,29 @@ class LabEndpoint:
         if head is None:
             return
         deadline = time.monotonic() + HEAD_SECONDS
-        request = _parse_request_line(head)
+        request = parse_request_line(head)
         if request is None:
-            bad = _error_response(400, "Bad Request", "The request is badly formed.")
+            bad = error_response(400, "Bad Request", "The request is badly formed.")
             channel.sendall(conn, bad, deadline)
-            _close_after_answer(conn, sock, channel)
+            close_after_answer(conn, sock, channel)
             return
         method, path = request
         registered = path.lower() == self.config.path.lower() and "not-iphttps" not in faults
         if method == "POST" and registered:
             if "disabled" in faults:
                 return  # §3.2.4.2: a disabled server disconnects the client
-            channel.sendall(conn, _ok_response("not-httpsys" not in faults), deadline)
+            channel.sendall(conn, ok_response("not-httpsys" not in faults), deadline)
             self._tunnel(conn, channel)
             return
         channel.sendall(
             conn,
-            _error_response(404, "Not Found", "The requested resource is not found."),
+            error_response(404, "Not Found", "The requested resource is not found."),
             deadline,
         )
-        _close_after_answer(conn, sock, channel)
+        close_after_answer(conn, sock, channel)
 
     @staticmethod
-    def _read_head(conn: Any, channel: _Channel) -> bytes | None:
+    def _read_head(conn: Any, channel: Channel) -> bytes | None:
         """The request head up to the blank line; None on EOF, overflow or timeout."""
         deadline = time.monotonic() + HEAD_SECONDS
         buffer = b""
@@ -522,7 +424,7 @@ class LabEndpoint:
                 return None
             buffer += data
 
-    def _tunnel(self, conn: Any, channel: _Channel) -> None:
+    def _tunnel(self, conn: Any, channel: Channel) -> None:
         """The IPv6 link after the 200, for DRAIN_SECONDS: RS -> RA (one per RS, unless no-ra),
         every other packet discarded, the session dropped on data that is not IPv6."""
         faults = self.config.faults
@@ -541,41 +443,3 @@ class LabEndpoint:
                     channel.sendall(conn, router_advertisement(faults), deadline)
             if splitter.error is not None:
                 return
-
-
-def _parse_request_line(head: bytes) -> tuple[str, str] | None:
-    """(method, path) of the head's request line; None when it is not HTTP/1.x."""
-    line = head.split(b"\r\n", 1)[0].decode("latin-1")
-    parts = line.split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or not parts[0].isalpha():
-        return None
-    method, target, _ = parts
-    # An absolute-form target (as sent to proxies) carries the path after the authority.
-    path = urlsplit(target).path if "://" in target else target.split("?", 1)[0]
-    return method, path or "/"
-
-
-def _close_after_answer(conn: Any, sock: socket.socket, channel: _Channel) -> None:
-    """close_notify, then a short lingering close, as HTTP servers do after `Connection: close`.
-
-    Closing a socket with unread input sends a TCP reset, and a reset can destroy the answer
-    still in flight to the client. So: say we are done, then read and discard until the client
-    closes its side, for at most LINGER_SECONDS.
-    """
-    with contextlib.suppress(Exception):
-        conn.shutdown()  # sends close_notify once, without waiting for the peer's
-    with contextlib.suppress(Exception):
-        sock.shutdown(socket.SHUT_WR)
-        deadline = time.monotonic() + LINGER_SECONDS
-        while True:
-            channel.wait(False, deadline)
-            try:
-                if not sock.recv(65536):
-                    return
-            except BlockingIOError:
-                continue
-
-
-def _close_quietly(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.close()
