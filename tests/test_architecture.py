@@ -101,3 +101,20 @@ def test_every_unit_has_a_floor() -> None:
     units = {unit_of(".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts))
              for p in PACKAGE.rglob("*.py")}
     assert units <= set(FLOORS), units - set(FLOORS)
+
+
+def long_modules_without_reason(limit: int = 400) -> list[str]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") > limit:
+            doc = ast.get_docstring(ast.parse(text)) or ""
+            if "400 lines" not in doc:
+                found.append(f"{path.relative_to(PACKAGE)}: {text.count(chr(10))} lines")
+    return found
+
+
+def test_long_modules_say_why_at_their_top() -> None:
+    # A module over ~400 lines says at its top why it stays one module ("Over 400 lines because").
+    assert long_modules_without_reason() == []
+    assert long_modules_without_reason(limit=50), "the rule can fail: short limit finds some"

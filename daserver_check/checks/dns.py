@@ -14,6 +14,9 @@ Choices worth knowing:
 - `dns.consistency` skips with a single resolver (nothing was compared, and a skip never makes
   the verdict worse); with several it compares, per record type, the address *set* (order is
   round-robin noise) or the failure kind.
+
+Over 400 lines because the four dns findings share one vocabulary of outcomes and one evidence
+shape; split, each would repeat it.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Every address runs concurrently; inside one address the encrypted handshake (which is also the
 connection the POST uses) and the null-only handshake run concurrently. Everything shares one
 deadline, so a silent or drip-feeding server costs one `--timeout`, not one per step.
+
+Over 400 lines because a probe's route (direct or through a proxy) is one sequence: client
+handshakes, TCP, both handshakes, certificate analysis, POST, router discovery.
 """
 
 from __future__ import annotations

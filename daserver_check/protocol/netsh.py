@@ -17,6 +17,9 @@ looks at the text, so a line that is blank once they are gone separates blocks.
 Sans-IO: bytes in, typed values out. Anything that cannot be text raises `NetshParseError`
 with the byte offset; text without the expected structure yields empty lists, and
 `detect_kind` tells which of the three outputs (if any) a text is.
+
+Over 400 lines because the three netsh outputs share the paste clean-up (quotes, fences, console
+wrapping) that precedes every parser.
 """
 
 from __future__ import annotations
