@@ -15,18 +15,17 @@ import argparse
 import importlib
 import os
 import sys
-import tempfile
 import time
 import traceback
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
 
 from daserver_check import __version__
 from daserver_check.errors import InputError
 from daserver_check.model import ExitCode, Report
+from daserver_check.output import write_output
 from daserver_check.report import FormatUnavailable, OutputFormat, render
 
 PROG = "daserver-check"
@@ -72,23 +71,6 @@ def _load_commands() -> list[tuple[str, ModuleType]]:
     return loaded
 
 
-def add_output_options(parser: argparse.ArgumentParser) -> None:
-    """--format/--output, shared by every command that reports."""
-    parser.add_argument(
-        "--format",
-        type=OutputFormat,
-        choices=list(OutputFormat),
-        default=OutputFormat.TEXT,
-        metavar="FMT",
-        help="output format: " + ", ".join(f.value for f in OutputFormat) + " (default: text)",
-    )
-    parser.add_argument(
-        "--output",
-        metavar="FILE",
-        help="write the report to FILE (atomically) instead of standard output",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -114,26 +96,6 @@ def build_parser() -> argparse.ArgumentParser:
         module.configure(p)
         p.set_defaults(_module=module)
     return parser
-
-
-def write_output(text: str, output: str | None) -> None:
-    if not output:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    path = Path(output)
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise InputError(f"--output {output}: cannot write: {exc.strerror or exc}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

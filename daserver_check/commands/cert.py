@@ -59,7 +59,7 @@ DEFAULT_TIMEOUT = 10.0
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from daserver_check.cli import add_output_options
+    from daserver_check.output import add_output_options
 
     parser.add_argument("file", metavar="FILE",
                         help="the new certificate: .pfx/.p12, PEM (.pem/.crt/.cer), DER (.cer)"

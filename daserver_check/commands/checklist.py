@@ -36,7 +36,7 @@ Job = Callable[[], list[TargetReport]]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from daserver_check.cli import add_output_options
+    from daserver_check.output import add_output_options
 
     parser.add_argument("--profile", required=True, metavar="NAME|FILE",
                         help="the deployment's profile (TOML)")

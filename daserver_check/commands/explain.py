@@ -35,7 +35,7 @@ MAX_INPUT = 16 * 1024 * 1024
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from daserver_check.cli import add_output_options
+    from daserver_check.output import add_output_options
 
     parser.add_argument("file", nargs="?", metavar="FILE|-",
                         help="netsh or PowerShell JSON output; - reads standard input")
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> Report | int:
     from daserver_check.report import OutputFormat
 
     if getattr(args, "format", OutputFormat.TEXT) is OutputFormat.TEXT:
-        from daserver_check.cli import write_output
+        from daserver_check.output import write_output
 
         write_output(render_text(report), getattr(args, "output", None))
         return int(report.exit_code)

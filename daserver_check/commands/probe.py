@@ -33,7 +33,7 @@ examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from daserver_check.cli import add_output_options
+    from daserver_check.output import add_output_options
 
     parser.add_argument("urls", nargs="*", metavar="URL",
                         help="IP-HTTPS URL(s), e.g. https://da.contoso.com/IPHTTPS "

@@ -35,7 +35,7 @@ examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from daserver_check.cli import add_output_options
+    from daserver_check.output import add_output_options
 
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="bundle folder or artifact files")

@@ -28,7 +28,7 @@ MAX_HOPS_LIMIT = 64
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from daserver_check.cli import add_output_options
+    from daserver_check.output import add_output_options
 
     parser.add_argument("url", metavar="URL", help="IP-HTTPS URL, e.g. https://da.contoso.com/IPHTTPS")
     parser.add_argument("--connect", metavar="HOST[:PORT]",
