@@ -224,20 +224,14 @@ def _password(args: argparse.Namespace) -> bytes | None:
             raise InputError(f"--password-env {args.password_env}: the variable is not set")
         return value.encode("utf-8")
     if args.password_file:
+        from daserver_check.files import FileReadError, read_bounded
+
         path = args.password_file
         try:
-            if os.path.isdir(path):
-                raise InputError(f"--password-file {path}: is a directory")
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_PASSWORD_FILE + 1)
-        except FileNotFoundError:
-            raise InputError(f"--password-file {path}: no such file") from None
-        except OSError as exc:
-            raise InputError(
-                f"--password-file {path}: cannot be read: {exc.strerror or exc}"
-            ) from None
-        if len(data) > MAX_PASSWORD_FILE:
-            raise InputError(f"--password-file {path}: larger than 64 KB, not a password file")
+            data = read_bounded(path, limit=MAX_PASSWORD_FILE)
+        except FileReadError as exc:
+            suffix = ", not a password file" if str(exc).startswith("larger") else ""
+            raise InputError(f"--password-file {path}: {exc}{suffix}") from None
         return _decode_secret_file(data)
     return None
 

@@ -60,11 +60,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _thumbprint(path: str) -> str:
     """SHA-1 thumbprint of a PEM or DER certificate, as HTTP.sys stores SslCertHash."""
+    from daserver_check.files import FileReadError, read_bounded
+
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(1024 * 1024)
-    except OSError as exc:
-        raise InputError(f"--cert {path}: cannot read: {exc.strerror or exc}") from None
+        data = read_bounded(path, limit=1024 * 1024)
+    except FileReadError as exc:
+        raise InputError(f"--cert {path}: {exc}") from None
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
 
