@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from daserver_check.model import Report, Status
+from daserver_check.report.escape import inert_report
 
 _ICON = {Status.PASS: "✅ pass", Status.WARN: "⚠️ warn", Status.FAIL: "❌ fail",
          Status.ERROR: "❓ error", Status.SKIP: "⏭ skip"}
@@ -13,6 +14,7 @@ def _cell(text: str) -> str:
 
 
 def render(report: Report, *, color: bool = False) -> str:
+    report = inert_report(report)  # untrusted text shown as escapes, not acted on
     lines = [f"# daserver-check {report.command}: {report.status.value.upper()}", ""]
     for target in report.targets:
         lines += [f"## `{target.target}` — {_ICON[target.status]}", ""]
