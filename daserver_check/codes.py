@@ -8,7 +8,6 @@ symptom to the check that proves or rules out a cause.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 
