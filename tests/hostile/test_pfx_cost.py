@@ -24,7 +24,8 @@ from tests.certs.pki import make_leaf as leaf
 
 HUGE = 2**31 - 1
 NORMAL = 2048
-HANG_GUARD = float(os.environ.get("HANG_GUARD", "20"))  # seconds; before the fix OpenSSL spent hours on one of these
+# Seconds; before the fix OpenSSL spent hours on one of these.
+HANG_GUARD = float(os.environ.get("HANG_GUARD", "20"))
 
 
 def tlv(tag: int, content: bytes, *, long_form: bool = False) -> bytes:
