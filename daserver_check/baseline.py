@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from daserver_check.errors import DaserverCheckError
@@ -16,6 +15,7 @@ from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Report, Status, TargetReport
 
 MAX_BASELINE_BYTES = 64 << 20
+MAX_INT_DIGITS = 20  # 64-bit values and then some
 _RANK = {"skip": 0, "pass": 0, "warn": 1, "error": 2, "fail": 3}
 
 Key = tuple[str, str, str]  # target, id, address
@@ -48,23 +48,49 @@ class Comparison:
 
 
 def load_baseline(path: str) -> dict[Key, str]:
-    p = Path(path)
+    """The (target, id, address) → status map of an earlier JSON report. BaselineError (one
+    line) for anything that is not one: unreadable, too big, too deep, wrong types."""
+    from daserver_check.files import FileReadError, read_bounded
+
     try:
-        if p.is_dir():
-            raise BaselineError(f"--baseline {path}: is a directory")
-        raw = p.read_bytes()[: MAX_BASELINE_BYTES + 1]
-    except OSError as exc:
-        raise BaselineError(f"--baseline {path}: cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_BASELINE_BYTES:
-        raise BaselineError(f"--baseline {path}: larger than {MAX_BASELINE_BYTES >> 20} MB")
+        raw = read_bounded(path, limit=MAX_BASELINE_BYTES)
+    except FileReadError as exc:
+        raise BaselineError(f"--baseline {path}: {exc}") from None
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw, parse_int=_bounded_int, parse_constant=_no_constant)
+    except RecursionError:
+        raise BaselineError(f"--baseline {path}: nested too deeply, not a report") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise BaselineError(f"--baseline {path}: not JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("schema") != "daserver-check/1":
         raise BaselineError(f"--baseline {path}: not a daserver-check JSON report "
                             "(write one with --format json)")
     return _statuses(data, path)
+
+
+def _bounded_int(text: str) -> int:
+    # A report's integers are counts and milliseconds; a 4000-digit one is not a report (and
+    # converting huge ones costs quadratic time before Python's own digit limit applies).
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"{text} is not JSON")
+
+
+def _text(value: Any, what: str, path: str) -> str:
+    """A string field of the baseline; lone surrogates (which no report writes) refused."""
+    if not isinstance(value, str):
+        raise BaselineError(f"--baseline {path}: a finding's {what} is not a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BaselineError(
+            f"--baseline {path}: a finding's {what} is not valid Unicode (a lone surrogate)"
+        ) from None
+    return value
 
 
 def _statuses(data: dict[str, Any], path: str) -> dict[Key, str]:
@@ -74,15 +100,19 @@ def _statuses(data: dict[str, Any], path: str) -> dict[Key, str]:
         raise BaselineError(f"--baseline {path}: targets: expected a list")
     for t in targets:
         findings = t.get("findings") if isinstance(t, dict) else None
-        if not isinstance(findings, list):
+        if not isinstance(t, dict) or not isinstance(findings, list):
             raise BaselineError(f"--baseline {path}: a target without a findings list")
+        target = _text(t.get("target"), "target", path)
         for f in findings:
             if not isinstance(f, dict):
                 continue
-            status = f.get("status")
+            status = _text(f.get("status"), "status", path)
             if status not in _RANK:
                 continue
-            out[(str(t.get("target")), str(f.get("id")), str(f.get("address") or ""))] = status
+            address = f.get("address")
+            key = (target, _text(f.get("id"), "id", path),
+                   "" if address is None else _text(address, "address", path))
+            out[key] = status
     return out
 
 

@@ -7,6 +7,7 @@ symptom to the check that proves or rules out a cause.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -331,16 +332,21 @@ def lookup(code: int) -> ClientErrorCode | None:
     return CATALOGUE.get(code)
 
 
+_CODE = re.compile(r"0[xX]([0-9A-Fa-f]{1,8})|[0-9]{1,10}", re.ASCII)
+
+
 def parse_code(text: str) -> int:
     """Parse a client code: hex with its `0x` prefix (any case), or decimal digits.
 
     Raises ValueError with a readable message.
     """
     s = text.strip()
-    try:
-        value = int(s[2:], 16) if s.lower().startswith("0x") else int(s, 10)
-    except ValueError:
-        raise ValueError(f"not an error code: {text!r} (write it as 0x2AFC or as decimal)") from None
+    # ASCII digits only: Python's int() would also take "0x1_0", "+16" and non-ASCII digits,
+    # none of which is how Windows writes a code.
+    match = _CODE.fullmatch(s)
+    if match is None:
+        raise ValueError(f"not an error code: {text!r} (write it as 0x2AFC or as decimal)")
+    value = int(match.group(1), 16) if match.group(1) else int(s, 10)
     if not 0 <= value <= 0xFFFFFFFF:
         raise ValueError(f"error code out of range (32 bits): {text!r}")
     return value

@@ -77,6 +77,7 @@ class FindingId(enum.StrEnum):
     BASELINE_FIXED = "baseline.fixed"
     BASELINE_UNCHANGED = "baseline.unchanged"
     BASELINE_NEW = "baseline.new"
+    BASELINE_UNREADABLE = "baseline.unreadable"
     CHECKLIST_JOB = "checklist.job"
 
     @property
@@ -200,6 +201,7 @@ _WHEN: Mapping[FindingId, str] = {
     FindingId.BASELINE_FIXED: 'never fails: findings fixed since the baseline',
     FindingId.BASELINE_UNCHANGED: 'never fails: findings unchanged since the baseline',
     FindingId.BASELINE_NEW: 'findings not in the baseline',
+    FindingId.BASELINE_UNREADABLE: 'the --baseline file cannot be read or compared (`error`)',
     FindingId.CHECKLIST_JOB: 'a checklist job stopped on an internal error (`error`)',
 }
 
@@ -293,6 +295,8 @@ _SPECS: tuple[FindingSpec, ...] = (
           "baseline", (), "give --baseline"),
     _spec(F.BASELINE_NEW, "Findings new since the baseline", (Command.CHECKLIST,), "baseline",
           (), "give --baseline"),
+    _spec(F.BASELINE_UNREADABLE, "The baseline could be compared", (Command.CHECKLIST,),
+          "commands.checklist", (), "give --baseline"),
     _spec(F.CHECKLIST_JOB, "A checklist job ran to the end", (Command.CHECKLIST,),
           "commands.checklist"),
 )

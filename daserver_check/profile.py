@@ -8,6 +8,7 @@ Built-in profiles live in `profiles/NAME.toml` and are named without the suffix.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ from daserver_check.errors import DaserverCheckError
 
 SCHEMA = 1
 MAX_PROFILE_BYTES = 1 << 20
+# Structural limits, far above any real profile (a dozen keys, two parts each).
+MAX_DOTS_PER_LINE = 32
+MAX_KEYS = 10_000
 
 CLIENT_OS = ("windows7", "windows7-tls12", "windows8", "windows8.1", "windows10", "windows11")
 AUTH_MODES = ("none", "certificates")
@@ -126,25 +130,54 @@ def load_profile(name_or_path: str | None) -> Profile:
 
 
 def _load_file(path: Path, label: str) -> Profile:
+    from daserver_check.files import FileReadError, read_bounded
+
     try:
-        if path.is_dir():
-            raise ProfileError(f"profile {label}: is a directory, not a TOML file")
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_PROFILE_BYTES + 1)
-    except OSError as exc:
-        raise ProfileError(f"profile {label}: cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_PROFILE_BYTES:
-        raise ProfileError(f"profile {label}: larger than {MAX_PROFILE_BYTES} bytes")
+        raw = read_bounded(str(path), limit=MAX_PROFILE_BYTES)
+    except FileReadError as exc:
+        reason = str(exc)
+        if reason == "is a directory":
+            reason = "is a directory, not a TOML file"
+        raise ProfileError(f"profile {label}: {reason}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ProfileError(f"profile {label}: not UTF-8 text") from None
+    _prescan(text, label)
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile {label}: not valid TOML: {exc}") from None
     except RecursionError:
         # tomllib recurses once per nesting level; no real profile nests more than two deep.
         raise ProfileError(f"profile {label}: nested too deeply") from None
     return parse_profile(data, label)
+
+
+# Strings and comments, removed before the structural pre-scan so the dots of a URL or a
+# path inside quotes do not count. TOML 1.0: basic, literal and multi-line strings; comments.
+_STRINGS_AND_COMMENTS = re.compile(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*'
+)
+
+
+def _prescan(text: str, label: str) -> None:
+    """Refuse what makes tomllib slow before it sees it.
+
+    tomllib's time grows with the square of the parts of one dotted key (a 30 000-part key
+    takes seconds, 100 000 parts minutes). A key must sit on one line in TOML 1.0, and so must
+    an inline table, so the dots on one line outside strings bound the parts of every key on
+    it; the keys of this schema have at most two (`cert.files`).
+    """
+    bare = _STRINGS_AND_COMMENTS.sub('""', text)
+    for number, line in enumerate(bare.splitlines(), 1):
+        if line.count(".") > MAX_DOTS_PER_LINE:
+            raise ProfileError(
+                f"profile {label}: line {number}: more than {MAX_DOTS_PER_LINE} dots outside "
+                "strings (a key of this schema has at most two parts); refused"
+            )
+    if bare.count("=") > MAX_KEYS:
+        raise ProfileError(f"profile {label}: more than {MAX_KEYS} keys; refused")
 
 
 def parse_profile(data: dict[str, Any], label: str = "<profile>") -> Profile:

@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -52,6 +52,11 @@ MAX_CERTIFICATES = 1000
 # 2048, Java keytool 10000. A hostile file must not make the MAC check spin: above this
 # it is "cannot tell".
 _MAX_MAC_ITERATIONS = 200_000
+# Any key derivation a file asks for (PFX MAC, PKCS#12 PBE, PBES1, PBES2/PBKDF2 of a PFX or of an
+# encrypted PKCS#8 key) above this many iterations is refused before OpenSSL derives anything:
+# 2^31-1 rounds would keep it busy for hours. Real exports use 2 000 (Windows, OpenSSL 1.x) to
+# 600 000 (the PBKDF2 figure OWASP's Password Storage Cheat Sheet gives for SHA-256).
+MAX_KDF_ITERATIONS = 10_000_000
 
 _BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 #]{1,48})-----")
 _CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"}
@@ -290,6 +295,8 @@ def _pem_key(
     where = f"the private key in PEM block #{block.index}"
     if encrypted and password is None:
         raise PasswordRequired(f"{source}: {where} is encrypted: a password is needed")
+    if block.label == "ENCRYPTED PRIVATE KEY":
+        _refuse_costly_kdf(_b64(block, source), source, where)
     try:
         key = load_pem_private_key(block.block, password if encrypted else None)
     except Exception:
@@ -379,6 +386,7 @@ def _is_der_key(data: bytes) -> bool:
 
 
 def _parse_pkcs12(data: bytes, password: bytes | None, source: str) -> CertBundle:
+    _refuse_costly_kdf(data, source, "PFX")
     attempts: list[bytes | None] = [password] if password is not None else [None, b""]
     for attempt in attempts:
         try:
@@ -419,6 +427,137 @@ def _pkcs12_failure(data: bytes, password: bytes, source: str) -> str:
     if verdict is False:
         return f"{source}: wrong password (the PFX's integrity check fails with it)"
     return f"{source}: wrong password, or the PFX is damaged or uses an unsupported format"
+
+
+# ---------------------------------------------------------------- key-derivation cost
+
+# 1.2.840.113549.1.5.x (PKCS #5, RFC 8018): PBES1 schemes 1, 3, 4, 6, 10, 11 and PBKDF2 (12),
+# whose parameters begin SEQUENCE { salt, iterationCount INTEGER, ... } (RFC 8018 A.2, A.3);
+# PBES2 (13) carries a PBKDF2 AlgorithmIdentifier, found by the same scan.
+_OID_PKCS5 = bytes.fromhex("06092a864886f70d0105")
+_PKCS5_KDF_ARCS = {1, 3, 4, 6, 10, 11, 12}
+# 1.2.840.113549.1.12.1.1-6 (RFC 7292 appendix C): pkcs-12PbeParams SEQUENCE { salt, iterations }.
+_OID_PKCS12_PBE = bytes.fromhex("060a2a864886f70d010c01")
+_MAX_SCAN_HITS = 4096
+
+
+def _integer(data: bytes, pos: int, end: int) -> int | None:
+    """The INTEGER at `pos` (any length: an oversized one still counts), None if none."""
+    element = _element(data, pos, end)
+    if element is None or element[0] != 0x02 or element[2] == element[1]:
+        return None
+    return int.from_bytes(data[element[1] : element[2]], "big", signed=True)
+
+
+def _params_iterations(data: bytes, pos: int) -> int | None:
+    """iterationCount of SEQUENCE { salt (OCTET STRING or AlgorithmIdentifier), INTEGER } at
+    `pos` (the parameters right after a PBE/PBKDF2 OID)."""
+    params = _element(data, pos, len(data))
+    if params is None or params[0] != 0x30:
+        return None
+    salt = _element(data, params[1], params[2])
+    if salt is None or salt[0] not in (0x04, 0x30):
+        return None
+    return _integer(data, salt[2], params[2])
+
+
+def _mac_iterations(data: bytes) -> Iterator[int]:
+    """iterations of each MacData { DigestInfo { AlgorithmIdentifier, digest }, macSalt,
+    iterations } (RFC 7292 §4), found by its digest OID so a BER outer PFX is read as well."""
+    for oid in _MAC_HASHES:
+        tlv = bytes([0x06, len(oid)]) + oid
+        pos = data.find(tlv)
+        hits = 0
+        while pos >= 4 and hits < _MAX_SCAN_HITS:
+            hits += 1
+            digest_info = pos - 4
+            if data[digest_info] == 0x30 and data[pos - 2] == 0x30:
+                end = digest_info + 2 + data[digest_info + 1]
+                salt = _element(data, end, len(data))
+                if salt is not None and salt[0] == 0x04:
+                    value = _integer(data, salt[2], len(data))
+                    if value is not None:
+                        yield value
+            pos = data.find(tlv, pos + 1)
+
+
+def _ber_end(data: bytes, pos: int, depth: int = 0) -> int | None:
+    """Where the element at `pos` ends, BER indefinite lengths included (X.690 §8.1.3.6)."""
+    header = _header(data, pos)
+    if header is None or depth > 32:
+        return None
+    tag, header_len, length = header
+    if length is not None:
+        end = pos + header_len + length
+        return end if end <= len(data) else None
+    if not tag & 0x20:
+        return None  # only constructed encodings may be indefinite
+    cursor = pos + header_len
+    while cursor + 2 <= len(data):
+        if data[cursor : cursor + 2] == b"\x00\x00":
+            return cursor + 2
+        nxt = _ber_end(data, cursor, depth + 1)
+        if nxt is None or nxt <= cursor:
+            return None
+        cursor = nxt
+    return None
+
+
+def _macdata_iterations(data: bytes) -> int | None:
+    """iterations of the PFX's MacData, walked to structurally: PFX ::= SEQUENCE { version,
+    authSafe, macData OPTIONAL } (RFC 7292 §4), whatever length encodings the file uses."""
+    outer = _header(data, 0)
+    if outer is None or outer[0] != 0x30:
+        return None
+    cursor: int | None = outer[1]
+    for _ in range(2):  # version, authSafe
+        cursor = _ber_end(data, cursor) if cursor is not None else None
+    if cursor is None or cursor >= len(data) or data[cursor] != 0x30:
+        return None
+    mac = _header(data, cursor)
+    if mac is None:
+        return None
+    inner: int | None = cursor + mac[1]
+    for _ in range(2):  # DigestInfo, macSalt
+        inner = _ber_end(data, inner) if inner is not None else None
+    if inner is None:
+        return None
+    return _integer(data, inner, len(data))
+
+
+def kdf_iterations(data: bytes) -> list[int]:
+    """Every iteration count the file's visible key derivations ask for: the PFX MAC and
+    each PBE / PBKDF2 parameter block outside encrypted content. (A key bag inside an encrypted
+    SafeContents is out of sight until OpenSSL decrypts that layer with its own, checked,
+    count.)"""
+    found = list(_mac_iterations(data))
+    structural = _macdata_iterations(data)
+    if structural is not None:
+        found.append(structural)
+    for prefix, allowed in ((_OID_PKCS5, _PKCS5_KDF_ARCS), (_OID_PKCS12_PBE, set(range(1, 7)))):
+        pos = data.find(prefix)
+        hits = 0
+        while pos >= 0 and hits < _MAX_SCAN_HITS:
+            hits += 1
+            arc_at = pos + len(prefix)
+            if arc_at < len(data) and data[arc_at] in allowed:
+                value = _params_iterations(data, arc_at + 1)
+                if value is not None:
+                    found.append(value)
+            pos = data.find(prefix, pos + 1)
+    return found
+
+
+def _refuse_costly_kdf(data: bytes, source: str, what: str) -> None:
+    """CertLoadError when any visible key derivation asks for more than MAX_KDF_ITERATIONS:
+    checked before OpenSSL (or the MAC check here) derives any key."""
+    worst = max(kdf_iterations(data), default=0)
+    if worst > MAX_KDF_ITERATIONS:
+        raise CertLoadError(
+            f"{source}: the {what} asks for {worst} key-derivation iterations, more than the "
+            f"{MAX_KDF_ITERATIONS} this tool allows (Windows exports use 2000); refused "
+            "before deriving any key"
+        )
 
 
 # ---------------------------------------------------------------- minimal DER reading

@@ -13,7 +13,6 @@ import functools
 import os
 import re
 import ssl
-import stat
 import sys
 import warnings
 from collections.abc import Iterator
@@ -171,12 +170,8 @@ def _parse_der(data: bytes) -> list[x509.Certificate]:
 
 def _read_quietly(path: str) -> bytes | None:
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
-            return None
-        with open(path, "rb") as handle:
-            return handle.read(MAX_FILE_BYTES)
-    except OSError:
+        return read_bounded(path, limit=MAX_FILE_BYTES)
+    except FileReadError:
         return None
 
 

@@ -179,27 +179,36 @@ def _decode_secret_file(data: bytes) -> bytes:
     return data.split(b"\n", 1)[0].removesuffix(b"\r")
 
 
+def _password_from_env(name: str) -> bytes:
+    """The variable's bytes as the environment holds them: a password in a legacy code page
+    (not UTF-8) is passed on unchanged, and no part of it is ever shown."""
+    environb = getattr(os, "environb", None)  # POSIX; Windows keeps the environment as text
+    if environb is not None:
+        raw: bytes | None = environb.get(os.fsencode(name))
+        if raw is None:
+            raise InputError(f"--password-env {name}: the variable is not set")
+        return raw
+    value = os.environ.get(name)
+    if value is None:
+        raise InputError(f"--password-env {name}: the variable is not set")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"--password-env {name}: the value is not valid Unicode") from None
+
+
 def _password(args: argparse.Namespace) -> bytes | None:
     if args.password_env:
-        value = os.environ.get(args.password_env)
-        if value is None:
-            raise InputError(f"--password-env {args.password_env}: the variable is not set")
-        return value.encode("utf-8")
+        return _password_from_env(args.password_env)
     if args.password_file:
+        from daserver_check.files import FileReadError, read_bounded
+
         path = args.password_file
         try:
-            if os.path.isdir(path):
-                raise InputError(f"--password-file {path}: is a directory")
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_PASSWORD_FILE + 1)
-        except FileNotFoundError:
-            raise InputError(f"--password-file {path}: no such file") from None
-        except OSError as exc:
-            raise InputError(
-                f"--password-file {path}: cannot be read: {exc.strerror or exc}"
-            ) from None
-        if len(data) > MAX_PASSWORD_FILE:
-            raise InputError(f"--password-file {path}: larger than 64 KB, not a password file")
+            data = read_bounded(path, limit=MAX_PASSWORD_FILE)
+        except FileReadError as exc:
+            suffix = ", not a password file" if str(exc).startswith("larger") else ""
+            raise InputError(f"--password-file {path}: {exc}{suffix}") from None
         return _decode_secret_file(data)
     return None
 

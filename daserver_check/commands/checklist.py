@@ -16,7 +16,7 @@ from daserver_check.checks.common import job_error
 from daserver_check.commands.probe import parse_connect
 from daserver_check.errors import InputError
 from daserver_check.findings import FindingId
-from daserver_check.model import Report, TargetReport
+from daserver_check.model import Finding, Report, Status, TargetReport
 
 if TYPE_CHECKING:
     from daserver_check.pipeline.bundle import BundleOptions
@@ -51,7 +51,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_output_options(parser)
 
 
-def run(args: argparse.Namespace) -> Report:
+def run(args: argparse.Namespace) -> Report | int:
     from daserver_check.baseline import BaselineError, compare, comparison_target, load_baseline
     from daserver_check.profile import ProfileError, load_profile
 
@@ -60,11 +60,14 @@ def run(args: argparse.Namespace) -> Report:
     except ProfileError as exc:
         raise InputError(str(exc)) from None
     before = None
+    baseline_error = ""
     if args.baseline:
         try:
             before = load_baseline(args.baseline)
         except BaselineError as exc:
-            raise InputError(str(exc)) from None
+            # The checks still run and their report is still written: an unreadable baseline
+            # spoils the comparison, not the rest. It is an input error all the same (exit 3).
+            baseline_error = str(exc)
     jobs = plan(profile, offline=args.offline)
     if not jobs:
         raise InputError(f"profile {profile.source}: lists nothing to check "
@@ -74,7 +77,24 @@ def run(args: argparse.Namespace) -> Report:
     if before is not None:
         report = Report("checklist", (*report.targets,
                                       comparison_target(compare(before, report), args.baseline)))
+    if baseline_error:
+        return _with_baseline_error(args, report, baseline_error)
     return report
+
+
+def _with_baseline_error(args: argparse.Namespace, report: Report, message: str) -> int:
+    """Write the report with the baseline's problem as an `error` finding, then exit 3."""
+    from daserver_check.output import write_output
+    from daserver_check.report import OutputFormat, render
+
+    finding = Finding(id=FindingId.BASELINE_UNREADABLE, status=Status.ERROR,
+                      title="the baseline cannot be compared", detail=message)
+    report = Report("checklist", (*report.targets,
+                                  TargetReport(f"baseline {args.baseline}", (finding,))))
+    fmt: OutputFormat = getattr(args, "format", OutputFormat.TEXT)
+    write_output(render(report, fmt, color=False), getattr(args, "output", None))
+    print(f"daserver-check: error: {message}", file=sys.stderr)
+    return 3
 
 
 def plan(profile: Profile, *, offline: bool) -> list[Job]:

@@ -10,7 +10,6 @@ from "not collected" (a skip).
 from __future__ import annotations
 
 import argparse
-import sys
 
 from daserver_check import __version__
 from daserver_check.server.paths import EXPORTED_KEYS
@@ -33,6 +32,8 @@ _KEY_PREFIX = "HKEY_LOCAL_MACHINE\\"
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", metavar="FILE",
                         help="write the script to FILE instead of standard output")
+    parser.add_argument("--force", action="store_true",
+                        help="replace FILE when it exists (otherwise an existing file is kept)")
 
 
 def script() -> str:
@@ -103,9 +104,10 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         from daserver_check.output import write_output
 
-        write_output(text, args.output)
+        write_output(text, args.output, force=args.force)
     else:
+        from daserver_check.output import write_stdout_bytes
+
         # Bytes, so Windows' text mode does not turn CRLF into CR CR LF.
-        sys.stdout.buffer.write(text.encode("ascii"))
-        sys.stdout.flush()
+        write_stdout_bytes(text.encode("ascii"))
     return 0

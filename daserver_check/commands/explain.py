@@ -77,11 +77,12 @@ def _read(path: str) -> tuple[str, bytes]:
         data = sys.stdin.buffer.read(MAX_INPUT + 1)
         name = "-"
     else:
+        from daserver_check.files import FileReadError, read_bounded
+
         try:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_INPUT + 1)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+            data = read_bounded(path, limit=MAX_INPUT)
+        except FileReadError as exc:
+            raise InputError(f"{path}: {exc}") from None
         name = path
     if len(data) > MAX_INPUT:
         raise InputError(f"{name}: larger than {MAX_INPUT // (1024 * 1024)} MiB")
@@ -162,6 +163,9 @@ def findings_from_bytes(data: bytes, source: str) -> list[Finding]:
 
 
 def render_text(report: Report) -> str:
+    from daserver_check.report.escape import inert_report
+
+    report = inert_report(report)  # interface names and status text come from the input file
     out: list[str] = []
     for target in report.targets:
         for f in target.findings:

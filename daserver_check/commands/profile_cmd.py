@@ -90,11 +90,28 @@ def run(args: argparse.Namespace) -> int:
     except ProfileError as exc:
         raise InputError(str(exc)) from None
     data = {k: v for k, v in dataclasses.asdict(profile).items() if k != "source"}
+    data["proxy"]["url"] = mask_password(data["proxy"]["url"])
     if args.format == "json":
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
         sys.stdout.write(f"# effective profile: {profile.source}\n" + to_toml(data))
     return 0
+
+
+def mask_password(url: str) -> str:
+    """`http://user:secret@host:port` as `http://user:***@host:port`: a profile shown on screen
+    or pasted into a ticket must not carry the proxy password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))
 
 
 def _init(output: str | None) -> int:

@@ -19,6 +19,7 @@ from daserver_check.errors import DaserverCheckError
 
 MAX_HEAD_BYTES = 16 * 1024  # HTTP.sys heads are a few hundred bytes
 MAX_HEADERS = 100
+MAX_INTERIM = 8  # 1xx responses before the final one; all of them count against the head limit
 _TERMINATOR = b"\r\n\r\n"
 
 
@@ -41,6 +42,7 @@ class ResponseHead:
     reason: str
     headers: tuple[tuple[str, str], ...]  # in order, names as sent
     trailing: bytes  # bytes after the head (tunnel data), not interpreted here
+    interim: tuple[int, ...] = ()  # 1xx statuses that came before this (final) head
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()
@@ -57,6 +59,8 @@ class ResponseHeadParser:
         self._buf = bytearray()
         self._max = max_head_bytes
         self._scan_from = 0
+        self._consumed = 0  # bytes of interim (1xx) heads already parsed and dropped
+        self._interim: list[int] = []
 
     @property
     def buffered(self) -> bytes:
@@ -65,27 +69,49 @@ class ResponseHeadParser:
 
     def feed(self, data: bytes) -> NeedMore | ResponseHead:
         self._buf += data
-        end = self._buf.find(_TERMINATOR, self._scan_from)
-        if end < 0:
-            # Resume the search just before the new data so a terminator split across chunks
-            # is found without rescanning everything (keeps parsing linear).
-            self._scan_from = max(0, len(self._buf) - len(_TERMINATOR) + 1)
-            if len(self._buf) > self._max:
-                first_line_end = self._buf.find(b"\r\n")
-                if first_line_end < 0:
-                    raise HttpResponseError("status line longer than the head limit", self._max)
-                raise HttpResponseError(
-                    f"response head larger than {self._max} bytes", self._max
-                )
-            return NeedMore(len(self._buf))
-        if end > self._max:
-            raise HttpResponseError(f"response head larger than {self._max} bytes", self._max)
-        head = bytes(self._buf[:end])
-        trailing = bytes(self._buf[end + len(_TERMINATOR) :])
-        return parse_response_head(head, trailing)
+        while True:
+            end = self._buf.find(_TERMINATOR, self._scan_from)
+            if end < 0:
+                # Resume the search just before the new data so a terminator split across
+                # chunks is found without rescanning everything (keeps parsing linear).
+                self._scan_from = max(0, len(self._buf) - len(_TERMINATOR) + 1)
+                if self._consumed + len(self._buf) > self._max:
+                    first_line_end = self._buf.find(b"\r\n")
+                    if first_line_end < 0:
+                        raise HttpResponseError("status line longer than the head limit",
+                                                self._max)
+                    raise HttpResponseError(
+                        f"response head larger than {self._max} bytes", self._max
+                    )
+                return NeedMore(len(self._buf))
+            if self._consumed + end > self._max:
+                raise HttpResponseError(f"response head larger than {self._max} bytes",
+                                        self._max)
+            head = bytes(self._buf[:end])
+            trailing = bytes(self._buf[end + len(_TERMINATOR) :])
+            parsed = parse_response_head(head, trailing, tuple(self._interim))
+            if not _interim(parsed.status):
+                return parsed
+            # RFC 9110 §15.2: a client must accept one or more 1xx (interim) responses before
+            # the final one, and ignore those it does not expect. A proxy or front end may send
+            # "100 Continue" to a POST that announces a body, as the IP-HTTPS POST does.
+            if len(self._interim) >= MAX_INTERIM:
+                raise HttpResponseError(f"more than {MAX_INTERIM} interim (1xx) responses",
+                                        self._consumed + end)
+            self._interim.append(parsed.status)
+            self._consumed += end + len(_TERMINATOR)
+            del self._buf[: end + len(_TERMINATOR)]
+            self._scan_from = 0
 
 
-def parse_response_head(head: bytes, trailing: bytes = b"") -> ResponseHead:
+def _interim(status: int) -> bool:
+    # 101 Switching Protocols ends HTTP on the connection: it is final, not interim.
+    return 100 <= status < 200 and status != 101
+
+
+def parse_response_head(
+    head: bytes, trailing: bytes = b"", interim: tuple[int, ...] = ()
+) -> ResponseHead:
     """Parse a complete head (without its terminating blank line)."""
     lines = head.split(b"\r\n")
     status_line = lines[0]
@@ -107,7 +133,7 @@ def parse_response_head(head: bytes, trailing: bytes = b"") -> ResponseHead:
             raise HttpResponseError(f"malformed header line {_show(line)}", offset)
         headers.append((name.decode("latin-1"), value.strip().decode("latin-1")))
         offset += len(line) + 2
-    return ResponseHead(version, status, reason, tuple(headers), trailing)
+    return ResponseHead(version, status, reason, tuple(headers), trailing, interim)
 
 
 def _show(raw: bytes, limit: int = 60) -> str:

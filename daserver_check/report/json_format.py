@@ -7,6 +7,7 @@ from typing import Any
 
 from daserver_check import __version__
 from daserver_check.model import Finding, Report
+from daserver_check.report.escape import json_surrogates
 
 SCHEMA = "daserver-check/1"
 
@@ -44,4 +45,5 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report, *, color: bool = False) -> str:
-    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
+    text = json.dumps(report_to_dict(report), indent=2, ensure_ascii=False, default=str)
+    return json_surrogates(text) + "\n"

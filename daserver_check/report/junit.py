@@ -9,9 +9,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from daserver_check.model import Report, Status
+from daserver_check.report.escape import inert_report
 
 
 def render(report: Report, *, color: bool = False) -> str:
+    report = inert_report(report)  # untrusted text shown as escapes, not acted on
     suites = ET.Element("testsuites", name="daserver-check", time=f"{report.duration_ms / 1000:.3f}")
     for target in report.targets:
         findings = target.findings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from daserver_check.model import Report, Status
+from daserver_check.report.escape import inert_report
 from daserver_check.report.tables import cipher_markdown_lines
 
 _ICON = {Status.PASS: "✅ pass", Status.WARN: "⚠️ warn", Status.FAIL: "❌ fail",
@@ -14,6 +15,7 @@ def _cell(text: str) -> str:
 
 
 def render(report: Report, *, color: bool = False) -> str:
+    report = inert_report(report)  # untrusted text shown as escapes, not acted on
     lines = [f"# daserver-check {report.command}: {report.status.value.upper()}", ""]
     for target in report.targets:
         lines += [f"## `{target.target}` — {_ICON[target.status]}", ""]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from daserver_check.findings import FindingId
 from daserver_check.model import ExitCode, Finding, Report, Status
+from daserver_check.report.escape import inert_report
 
 _STATE = {ExitCode.OK: "OK", ExitCode.WARNING: "WARNING", ExitCode.CRITICAL: "CRITICAL",
           ExitCode.UNKNOWN: "UNKNOWN"}
@@ -33,6 +34,7 @@ def _days_left(report: Report) -> float | None:
 
 
 def render(report: Report, *, color: bool = False) -> str:
+    report = inert_report(report)  # untrusted text shown as escapes, not acted on
     state = _STATE[report.exit_code]
     worst = _worst_finding(report)
     targets = ", ".join(t.target for t in report.targets)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from daserver_check.codes import lookup
 from daserver_check.findings import FindingId
 from daserver_check.model import ExitCode, Finding, Report, Status, TargetReport, format_code
+from daserver_check.report.escape import inert_report
 from daserver_check.report.tables import cipher_text_lines
 
 _VERDICT = {
@@ -34,6 +35,7 @@ def _paint(text: str, status: Status, color: bool) -> str:
 
 
 def render(report: Report, *, color: bool = False) -> str:
+    report = inert_report(report)  # untrusted text shown as escapes, not acted on
     lines: list[str] = []
     for index, target in enumerate(report.targets):
         if index:

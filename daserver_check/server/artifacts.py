@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from daserver_check.errors import InputError
+from daserver_check.files import FileReadError, read_bounded, read_head
 from daserver_check.protocol.iphttps_state import IpHttpsJsonError, parse_iphttps_json
 from daserver_check.protocol.netsh import (
     NetshParseError,
@@ -134,11 +135,12 @@ def _why_unrecognised(data: bytes) -> str:
 def load_file(facts: Facts, path: Path, *, explicit: bool = True) -> None:
     name = str(path)
     try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(4096)
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        # Only regular files, looked at through the opened descriptor: a FIFO, /dev/zero or a
+        # link to either in a bundle is refused here, before anything reads it.
+        head, info = read_head(name, 4096)
+    except FileReadError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    size = info.st_size
     if not head.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
         _unusable(facts, path, "empty file", explicit=explicit)
         return
@@ -161,9 +163,9 @@ def load_file(facts: Facts, path: Path, *, explicit: bool = True) -> None:
             facts.ignored.append(name)
         return
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        data = read_bounded(name, limit=MAX_TEXT)
+    except FileReadError as exc:
+        raise InputError(f"{name}: {exc}") from None
     if kind == "reg":
         try:
             export = parse_reg_text(decode_text(data))
