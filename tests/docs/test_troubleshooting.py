@@ -61,7 +61,7 @@ def test_every_code_with_causes_has_a_page(code: ClientErrorCode) -> None:
 @pytest.mark.parametrize("code", WITH_CAUSES, ids=lambda c: c.hex)
 def test_page_names_every_check_the_catalogue_lists(code: ClientErrorCode) -> None:
     text = page_for(code).read_text(encoding="utf-8")
-    listed = {fid.value for cause in code.causes for fid in cause.checks}
+    listed = {str(fid) for cause in code.causes for fid in cause.checks}
     missing = listed - mentioned_ids(text)
     assert not missing, f"{code.hex}: the catalogue names {sorted(missing)}, the page does not"
 
