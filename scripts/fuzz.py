@@ -57,7 +57,8 @@ def _harness(target: str) -> Callable[[bytes], None]:
 
         from daserver_check.certs.analysis import analyse_chain
         from daserver_check.certs.crl import judge_crl
-        from daserver_check.certs.load import CertLoadError, choose_leaf, parse_bundle
+        from daserver_check.certs.leaf import choose_leaf
+        from daserver_check.certs.load import CertLoadError, parse_bundle
         from daserver_check.certs.trust import TrustStore
         from daserver_check.errors import InputError
         from daserver_check.probe import tls

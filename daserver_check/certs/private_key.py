@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from daserver_check.certs.load import certificate_spki, spki
+from daserver_check.certs.leaf import certificate_spki, spki
 from daserver_check.certs.x509util import public_key_description, subject_text
 from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status

@@ -61,7 +61,7 @@ class CertFileOptions:
 
 def check_certificate_file(path: str, options: CertFileOptions) -> TargetReport:
     """Every cert.* finding for the file at `path`; raises InputError when it cannot be read."""
-    from daserver_check.certs.load import choose_leaf
+    from daserver_check.certs.leaf import choose_leaf
     from daserver_check.certs.private_key import check_private_key
 
     urls = list(options.urls)

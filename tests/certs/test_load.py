@@ -24,11 +24,11 @@ from cryptography.hazmat.primitives.serialization import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from daserver_check.certs.leaf import choose_leaf
 from daserver_check.certs.load import (
     MAX_FILE_BYTES,
     CertLoadError,
     PasswordRequired,
-    choose_leaf,
     load_file,
     parse_bundle,
 )

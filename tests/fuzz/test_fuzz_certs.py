@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from daserver_check.certs.analysis import CERT_FINDING_IDS, CertPolicy, analyse_chain
 from daserver_check.certs.crl import CrlState, judge_crl
-from daserver_check.certs.load import CertLoadError, choose_leaf, parse_bundle
+from daserver_check.certs.leaf import choose_leaf
+from daserver_check.certs.load import CertLoadError, parse_bundle
 from daserver_check.certs.trust import TrustStore, TrustStoreError, _parse_bundle
 from daserver_check.model import Finding, Report, Status, TargetReport
 from daserver_check.report import OutputFormat, render

@@ -152,7 +152,8 @@ def test_encrypted_pkcs8_key_with_costly_pbkdf2_is_refused(tmp_path: Path) -> No
 
 
 def test_real_pfx_files_still_load_and_report_their_counts(tmp_path: Path) -> None:
-    from daserver_check.certs.load import kdf_iterations, parse_bundle
+    from daserver_check.certs.load import parse_bundle
+    from daserver_check.certs.pkcs12_der import kdf_iterations
 
     encryption = (serialization.PrivateFormat.PKCS12.encryption_builder()
                   .kdf_rounds(50_000).key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
@@ -169,7 +170,7 @@ def test_real_pfx_files_still_load_and_report_their_counts(tmp_path: Path) -> No
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300))
 def test_iteration_scan_is_total_on_any_bytes(data: bytes) -> None:
-    from daserver_check.certs.load import kdf_iterations
+    from daserver_check.certs.pkcs12_der import kdf_iterations
 
     prefix = pfx()[:40]
     for blob in (data, prefix + data, bytes.fromhex("060a2a864886f70d010c0103") + data):
