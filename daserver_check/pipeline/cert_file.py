@@ -264,7 +264,7 @@ def rollout_finding(
             "purpose": "only if the HTTP.sys binding must be set by hand (remove the old"
             " one first: netsh http delete sslcert ipport=0.0.0.0:443)",
             "command": f"netsh http add sslcert ipport=0.0.0.0:443 certhash={sha1}"
-            f" appid={IPHTTPS_APP_ID} dsmapperusage=enable",
+            f" appid=\"{IPHTTPS_APP_ID}\" dsmapperusage=enable",
         },
         {
             "purpose": "check that the binding shows the new thumbprint",

@@ -58,7 +58,7 @@ def check_sslcert_binding(facts: Facts, opts: Options) -> Finding:
     app_note = (" App ids (evidence only: Add-NetIPHttpsCertBinding lets the admin choose one): "
                 + "; ".join(other_apps) + ".") if other_apps else ""
     rebind = (f"bind the IP-HTTPS certificate: `netsh http add sslcert ipport=0.0.0.0:{port} "
-              f"certhash={want or 'THUMBPRINT'} appid={IPHTTPS_APP_ID} dsmapperusage=enable` "
+              f"certhash={want or 'THUMBPRINT'} appid=\"{IPHTTPS_APP_ID}\" dsmapperusage=enable` "
               "(or `Set-RemoteAccess -SslCertificate`)")
     if not on_port:
         return Finding(fid, Status.FAIL, f"No SSL binding on port {port}: HTTP.sys has no "
@@ -76,7 +76,7 @@ def check_sslcert_binding(facts: Facts, opts: Options) -> Finding:
             steps = [backup_step(SSL_BINDING_KEY, "sslbindinginfo-backup.reg")]
             steps += [f"re-create {b.endpoint}: `netsh http delete sslcert ipport={b.endpoint}`, "
                       f"then `netsh http add sslcert ipport={b.endpoint} certhash={want} "
-                      f"appid={b.app_id or IPHTTPS_APP_ID} dsmapperusage=enable`" for b in wrong]
+                      f"appid=\"{b.app_id or IPHTTPS_APP_ID}\" dsmapperusage=enable`" for b in wrong]
             steps.append(RESTART_IPHLPSVC)
             return Finding(fid, Status.FAIL, f"No binding on port {port} carries "
                            f"{opts.cert_label}",
@@ -91,7 +91,7 @@ def check_sslcert_binding(facts: Facts, opts: Options) -> Finding:
                            remediation="If a listed address is the public (or NAT target) "
                            "address, re-create its binding with the IP-HTTPS certificate: "
                            f"`netsh http delete sslcert ipport=ENDPOINT`, then `netsh http add "
-                           f"sslcert ipport=ENDPOINT certhash={want} appid={IPHTTPS_APP_ID} "
+                           f"sslcert ipport=ENDPOINT certhash={want} appid=\"{IPHTTPS_APP_ID}\" "
                            "dsmapperusage=enable`.",
                            evidence=evidence)
         return Finding(fid, Status.PASS, f"Port {port} is bound to {opts.cert_label}",

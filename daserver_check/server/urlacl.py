@@ -128,13 +128,13 @@ def _recreate_steps(reservations: Sequence[Reservation]) -> list[str]:
     reservation is re-created with its own descriptor, for SSTP or BranchCache to keep working."""
     steps = [backup_step(URLACL_KEY, "urlaclinfo-backup.reg")]
     for r in reservations:
-        steps.append(f"delete the reservation: `netsh http delete urlacl url={r.url}`")
+        steps.append(f'delete the reservation: `netsh http delete urlacl url="{r.url}"`')
     steps.append(RESTART_IPHLPSVC)
     for r in reservations:
         if r.sddl:
             steps.append(
                 f"if its role is in use (SSTP VPN, BranchCache), re-create it as it was: "
-                f'`netsh http add urlacl url={r.url} sddl="{r.sddl}"`'
+                f'`netsh http add urlacl url="{r.url}" sddl="{r.sddl}"`'
             )
         else:
             steps.append(f"if its role is in use (SSTP VPN, BranchCache), re-create {r.url} from "
@@ -192,7 +192,7 @@ def check_urlacl_duplicate(facts: Facts, opts: Options) -> Finding:
     steps = [backup_step(URLACL_KEY, "urlaclinfo-backup.reg")]
     steps += [
         f"remove the extra value `{u}` under `{short_key(URLACL_KEY)}`: "
-        f"`netsh http delete urlacl url={u}`"
+        f'`netsh http delete urlacl url="{u}"`'
         for u in extra or [g[-1].url for g in dups]
     ]
     steps.append(RESTART_IPHLPSVC)

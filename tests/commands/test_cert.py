@@ -138,7 +138,7 @@ def test_rollout_section_only_without_fail(files: Path, capsys: pytest.CaptureFi
     assert "  Rollout" in text and f"SHA-1 thumbprint: {sha1}" in text
     assert f"Set-RemoteAccess -SslCertificate (Get-ChildItem Cert:\\LocalMachine\\My\\{sha1})" in text
     assert (f"netsh http add sslcert ipport=0.0.0.0:443 certhash={sha1} "
-            "appid={5d8e2743-ef20-4d38-8751-7e400f200e65} dsmapperusage=enable") in text
+            "appid=\"{5d8e2743-ef20-4d38-8751-7e400f200e65}\" dsmapperusage=enable") in text
     assert "Import-PfxCertificate" in text
 
     broken = write_pfx(files, fresh(cns=("www.contoso.com",)), name="bad.pfx")
