@@ -84,11 +84,20 @@ class Finding:
     remediation: str = ""
     evidence: Mapping[str, Any] = field(default_factory=dict)
     address: str | None = None
+    # The fix as steps, one command each, in order (JSON `remediation_steps`; the text report
+    # numbers them). Give either; the other is derived: `remediation` joins the steps with "; ".
+    remediation_steps: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # A plain string id (a baseline, a test) must still name a registered finding.
         object.__setattr__(self, "id", FindingId(self.id))
         object.__setattr__(self, "evidence", _frozen_mapping(self.evidence))
+        steps = tuple(s for s in self.remediation_steps if s)
+        if steps and not self.remediation:
+            object.__setattr__(self, "remediation", "; ".join(steps))
+        elif self.remediation and not steps:
+            steps = (self.remediation,)
+        object.__setattr__(self, "remediation_steps", steps)
 
     @property
     def stage(self) -> str:

@@ -52,6 +52,7 @@ def _finding(f: Finding) -> Finding:
         title=inert(f.title),
         detail=inert(f.detail, multiline=True),
         remediation=inert(f.remediation, multiline=True),
+        remediation_steps=tuple(inert(s, multiline=True) for s in f.remediation_steps),
         address=inert(f.address) if f.address else f.address,
         evidence=_value(f.evidence),
     )

@@ -21,6 +21,7 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "detail": f.detail,
         "predicts": f.predicted_codes,
         "remediation": f.remediation,
+        "remediation_steps": list(f.remediation_steps),
         "evidence": dict(f.evidence),
         "address": f.address,
     }

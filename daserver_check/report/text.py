@@ -146,7 +146,10 @@ def _finding_lines(f: Finding, color: bool) -> list[str]:
             entry = lookup(code)
             names.append(f"{format_code(code)} {entry.symbol}" if entry else format_code(code))
         lines.append(f"        client error: {', '.join(names)}")
-    if f.remediation:
+    if len(f.remediation_steps) > 1:
+        lines.append("        fix:")
+        lines.extend(f"          {i}. {step}" for i, step in enumerate(f.remediation_steps, 1))
+    elif f.remediation:
         lines.append(f"        fix: {f.remediation}")
     return lines
 

@@ -65,7 +65,7 @@ def check_sslcert_binding(facts: Facts, opts: Options) -> Finding:
                        "certificate for IP-HTTPS",
                        detail=f"no 0.0.0.0:{port} binding and no IP:{port} binding was found.",
                        predicts=CERT_CODES,
-                       remediation="; ".join([rebind, RESTART_IPHLPSVC]), evidence=evidence)
+                       remediation_steps=(rebind, RESTART_IPHLPSVC), evidence=evidence)
     certs = {b.cert_hash for b in on_port}
     if want:
         right = [b for b in on_port if b.cert_hash == want]
@@ -81,7 +81,7 @@ def check_sslcert_binding(facts: Facts, opts: Options) -> Finding:
             return Finding(fid, Status.FAIL, f"No binding on port {port} carries "
                            f"{opts.cert_label}",
                            detail=f"{listed}; expected {want} ({opts.cert_label}).{app_note}",
-                           predicts=CERT_CODES, remediation="; ".join(steps), evidence=evidence)
+                           predicts=CERT_CODES, remediation_steps=tuple(steps), evidence=evidence)
         if wrong:
             return Finding(fid, Status.WARN, "Some addresses are bound to another certificate",
                            detail=f"{listed}. Clients reaching those addresses get that "

@@ -17,6 +17,7 @@ from daserver_check.server.binding import check_sslcert_binding
 from daserver_check.server.common import (
     CONNECT_CODES,
     INTERFACE_CODES,
+    RESTART_IPHLPSVC,
     Options,
     backup_step,
     not_collected,
@@ -67,7 +68,7 @@ def check_ipv6_components(facts: Facts, opts: Options) -> Finding:
                 "source": facts.disabled_components_source}
     steps = [
         backup_step(key, "tcpip6-backup.reg"),
-        f'delete the value `{DISABLED_COMPONENTS}`: `reg delete "{short_key(key)}" /v '
+        f'delete the value {DISABLED_COMPONENTS}: `reg delete "{short_key(key)}" /v '
         f"{DISABLED_COMPONENTS} /f` (or set it to 0x20 to prefer IPv4 without disabling "
         "anything)",
         "then restart the server: DisabledComponents is read at boot (KB 929852)",
@@ -79,14 +80,14 @@ def check_ipv6_components(facts: Facts, opts: Options) -> Finding:
                  "DisabledComponents disables the IP-HTTPS tunnel")
         return Finding(fid, Status.FAIL, title,
                        detail=f"DisabledComponents = 0x{value:x}: disables " + ", ".join(bits),
-                       predicts=INTERFACE_CODES, remediation="; ".join(steps), evidence=evidence)
+                       predicts=INTERFACE_CODES, remediation_steps=tuple(steps), evidence=evidence)
     if value == 0x20:
         return Finding(fid, Status.PASS, "DisabledComponents = 0x20 (prefer IPv4): supported",
                        evidence=evidence)
     return Finding(fid, Status.WARN, f"DisabledComponents = 0x{value:x} is not 0 or 0x20",
                    detail="disables " + ", ".join(bits) + "; Microsoft supports only 0 and 0x20 "
                    "on a Remote Access server (KB 929852)",
-                   predicts=INTERFACE_CODES, remediation="; ".join(steps), evidence=evidence)
+                   predicts=INTERFACE_CODES, remediation_steps=tuple(steps), evidence=evidence)
 
 
 def check_iphttps_policy(facts: Facts, opts: Options) -> Finding:
@@ -107,10 +108,10 @@ def check_iphttps_policy(facts: Facts, opts: Options) -> Finding:
                 "values": {k.path: dict(k.values) for k in keys if k.values},
                 "policy_urls": policy_urls, "interface_urls": urls}
     steps = [backup_step(V6TRANSITION, "v6transition-backup.reg")]
-    steps += [f'delete the key `{short_key(k)}`: `reg delete "{short_key(k)}" /f`' for k in roots]
-    steps.append("restart the IP Helper service (`net stop iphlpsvc && net start iphlpsvc`), "
-                 "then `gpupdate /force` (or restart while connected to the corporate network) "
-                 "so Group Policy writes the keys again (KB 2980660)")
+    steps += [f'delete the key {short_key(k)}: `reg delete "{short_key(k)}" /f`' for k in roots]
+    steps.append(RESTART_IPHLPSVC)
+    steps.append("then let Group Policy write the keys again (KB 2980660), while connected to the "
+                 "corporate network: `gpupdate /force`")
     reasons = []
     if stale_urls:
         reasons.append("policy names IP-HTTPS URL(s) " + ", ".join(stale_urls) + " but the "
@@ -121,13 +122,13 @@ def check_iphttps_policy(facts: Facts, opts: Options) -> Finding:
                        + " (interface creation failure) while these policy keys exist")
     if reasons:
         return Finding(fid, Status.FAIL, "Stale IP-HTTPS policy keys", detail="; ".join(reasons),
-                       predicts=INTERFACE_CODES, remediation="; ".join(steps), evidence=evidence)
+                       predicts=INTERFACE_CODES, remediation_steps=tuple(steps), evidence=evidence)
     profiles = [k for k in keys if k.path.casefold().startswith(IPHTTPS_POLICY_KEYS[1].casefold())]
     if len(profiles) > 1:
         return Finding(fid, Status.WARN, "IPHTTPSProfiles policy entries present",
                        detail=f"{len(profiles) - 1} profile subkey(s); stale or duplicate entries "
                        "here conflict with the applied IP-HTTPS configuration (KB 2980660)",
-                       predicts=INTERFACE_CODES, remediation="; ".join(steps), evidence=evidence)
+                       predicts=INTERFACE_CODES, remediation_steps=tuple(steps), evidence=evidence)
     return Finding(fid, Status.PASS, "IP-HTTPS policy keys are consistent with the interface",
                    detail=", ".join(short_key(k.path) for k in keys), evidence=evidence)
 
@@ -169,12 +170,13 @@ def check_client_proxy(facts: Facts, opts: Options) -> Finding:
         ) + ". IP-HTTPS uses the last proxies it saw; a proxy that is gone or blocks CONNECT "
         "gives 0x2AFC/0x2AF9 (KB 2980635).",
         predicts=CONNECT_CODES,
-        remediation="; ".join([
+        remediation_steps=(
             backup_step(PROXYMGR_KEY, "proxymgr-backup.reg"),
             "if the proxy is no longer used, delete every subkey of "
-            f"`{short_key(PROXYMGR_KEY)}`",
-            "then restart the DirectAccess client computer (KB 2980635)",
-        ]),
+            f"{short_key(PROXYMGR_KEY)}: `Remove-Item -Path "
+            f"'Registry::{PROXYMGR_KEY}\\*' -Recurse`",
+            "then restart the DirectAccess client computer (KB 2980635): `Restart-Computer`",
+        ),
         evidence={"key": PROXYMGR_KEY, "entries": [k.path for k in entries]},
     )
 

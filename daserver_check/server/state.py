@@ -26,9 +26,9 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
     ("trace.", "daserver-check trace URL"),
     (FindingId.CERT_REPLACEMENT, "daserver-check cert NEW.pfx --against URL"),
     (FindingId.CERT_PRIVATE_KEY, "daserver-check cert CERT.pfx --url URL"),
-    ("client.", "daserver-check server CLIENT-BUNDLE/  (bundle from `daserver-check collect-script`"
+    ("client.", "daserver-check server CLIENT-BUNDLE/  (bundle from daserver-check collect-script"
                 " run on the client)"),
-    ("server.", "daserver-check server BUNDLE/  (bundle from `daserver-check collect-script` run "
+    ("server.", "daserver-check server BUNDLE/  (bundle from daserver-check collect-script run "
                 "on the DirectAccess server)"),
     ("target.", "daserver-check probe URL"),
     ("dns.", "daserver-check probe URL"),
@@ -120,12 +120,16 @@ def explanation(code: int, url: str | None = None) -> dict[str, Any]:
     }
 
 
-def remediation_text(expl: dict[str, Any]) -> str:
-    lines = []
-    for i, cause in enumerate(expl["causes"], 1):
-        lines.append(f"{i}. {cause['cause']} (checks: {', '.join(cause['checks'])}) — verify: "
-                     + "; ".join(cause["commands"]))
-    return "\n".join(lines)
+def remediation_steps(expl: dict[str, Any]) -> tuple[str, ...]:
+    """One step per documented cause: what to rule out, and the command that checks it."""
+    steps = []
+    for cause in expl["causes"]:
+        for command in cause["commands"]:
+            run, _, note = command.partition("  (")
+            note = f" ({note}" if note else ""
+            steps.append(f"rule out: {cause['cause']} (checks: {', '.join(cause['checks'])}): "
+                         f"`{run.strip()}`{note}")
+    return tuple(steps)
 
 
 def state_finding(
@@ -171,9 +175,9 @@ def state_finding(
         detail = f"Interface status: {status_text}. {detail}"
     if expl["via"]:
         detail += f" (read as {expl['via']})"
-    remediation = remediation_text(expl) or (
+    steps = remediation_steps(expl) or (
         "No documented IP-HTTPS cause for this code: collect the server bundle "
-        "(daserver-check collect-script) and run daserver-check server on it, and probe the URL."
+        "(daserver-check collect-script) and run daserver-check server on it, and probe the URL.",
     )
     return Finding(
         finding_id,
@@ -181,6 +185,6 @@ def state_finding(
         f"{label}: last error {format_code(code)}{symbol}",
         detail=detail,
         predicts=(code,),
-        remediation=remediation,
+        remediation_steps=steps,
         evidence=evidence,
     )

@@ -92,8 +92,8 @@ def check_urlacl_conflict(facts: Facts, opts: Options) -> Finding:
             detail=f"{found}. Nothing collected shows the IP-HTTPS interface failing; if it "
             "does fail with 0x643 or 0x34, KB 2980660 backs up, deletes and re-creates these "
             "reservations.",
-            remediation="Nothing to do while IP-HTTPS works. If the IP-HTTPS interface fails to "
-            "start (0x643/0x34), follow KB 2980660: " + "; ".join(steps),
+            remediation_steps=("Nothing to do while IP-HTTPS works. If the IP-HTTPS interface "
+                               "fails to start (0x643/0x34), follow KB 2980660:", *steps),
             evidence=evidence,
         )
     return Finding(
@@ -104,7 +104,7 @@ def check_urlacl_conflict(facts: Facts, opts: Options) -> Finding:
         "these reservations cause the server-side IP-HTTPS interface creation failure "
         "(0x643/0x34).",
         predicts=INTERFACE_CODES,
-        remediation="; ".join(steps),
+        remediation_steps=tuple(steps),
         evidence=evidence,
     )
 
@@ -191,7 +191,7 @@ def check_urlacl_duplicate(facts: Facts, opts: Options) -> Finding:
     extra = [r.url for g in dups for r in g if _host_form(r.url) == "*"]
     steps = [backup_step(URLACL_KEY, "urlaclinfo-backup.reg")]
     steps += [
-        f"remove the extra value `{u}` under `{short_key(URLACL_KEY)}`: "
+        f'remove the extra reservation "{u}" (a value under {short_key(URLACL_KEY)}): '
         f'`netsh http delete urlacl url="{u}"`'
         for u in extra or [g[-1].url for g in dups]
     ]
@@ -204,7 +204,7 @@ def check_urlacl_duplicate(facts: Facts, opts: Options) -> Finding:
         + ". HTTP.sys then has two wildcard claims on the path (KB 2980660: a conflicting "
         "setting; inferred for this pair).",
         predicts=INTERFACE_CODES,
-        remediation="; ".join(steps),
+        remediation_steps=tuple(steps),
         evidence={"key": URLACL_KEY, "duplicates": [[r.url for r in g] for g in dups]},
     )
 
@@ -222,8 +222,8 @@ def check_urlacl_acl(facts: Facts, opts: Options) -> Finding:
         )
     steps = [backup_step(URLACL_KEY, "urlaclinfo-backup.reg")]
     steps += [
-        f'delete the value `{r.url}`: `reg delete "{short_key(URLACL_KEY)}" /v "{r.url}" /f` '
-        "(re-add it with `netsh http add urlacl` if its owner needs it)"
+        f'delete the value "{r.url}": `reg delete "{short_key(URLACL_KEY)}" /v "{r.url}" /f` '
+        "(re-add it with netsh http add urlacl if its owner needs it)"
         for r in bad
     ]
     steps.append(RESTART_IPHLPSVC)
@@ -234,7 +234,7 @@ def check_urlacl_acl(facts: Facts, opts: Options) -> Finding:
         detail="; ".join(f"{r.url}: {r.error} (from {r.source})" for r in bad)
         + ". KB 2980660: a corrupt URL ACL causes the server-side IP-HTTPS creation failure.",
         predicts=INTERFACE_CODES,
-        remediation="; ".join(steps),
+        remediation_steps=tuple(steps),
         evidence={"key": URLACL_KEY, "values": [r.url for r in bad],
                   "errors": {r.url: r.error for r in bad}},
     )
