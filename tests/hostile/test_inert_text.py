@@ -70,7 +70,10 @@ def test_hostile_certificate_names_are_escaped(hostile_cert: Path, fmt: str) -> 
         assert root.tag == "testsuites"
         assert "\\x00" in text or "\\u0000" in text  # the SAN's NUL, visible
     if fmt == "nagios":
-        assert len(text.splitlines()) == 1
+        # One status line, then long output: every line is its own (no raw CR/LF from the
+        # certificate splits a line), and the first is the status line.
+        assert text.splitlines()[0].startswith("DASERVER CRITICAL - ")
+        assert all(line.startswith("  ") or line.endswith(":") for line in text.splitlines()[1:])
 
 
 def test_json_keeps_the_exact_strings(hostile_cert: Path) -> None:

@@ -85,14 +85,18 @@ def test_prometheus_parsed_by_prometheus_client() -> None:
     assert samples[("daserver_predicted_error", (("code", "0x103"), ("target", URL)))] == 1
 
 
-def test_nagios_one_line_with_perfdata() -> None:
-    line = render(sample_report(), OutputFormat.NAGIOS)
-    assert line.count("\n") == 1
-    status, perf = line.rstrip("\n").split(" | ")
-    assert status.startswith("DASERVER CRITICAL: cert.subject-name")
+def test_nagios_status_line_perfdata_and_long_output() -> None:
+    # Issue 13 (Monitoring Plugins guidelines): `SERVICE STATE - text` naming the failing
+    # targets (was `DASERVER CRITICAL: <finding>` on one line only), then long output.
+    first, *long_output = render(sample_report(), OutputFormat.NAGIOS).rstrip("\n").split("\n")
+    status, perf = first.split(" | ")
+    assert status.startswith(f"DASERVER CRITICAL - 1 of 2 targets: {URL} (cert.subject-name")
     assert "[0x103]" in status
-    assert "|" not in status.split(": ", 1)[1]  # the title's pipe was neutralised
+    assert "|" not in status.split(" - ", 1)[1]  # the title's pipe was neutralised
     assert "time=0.420s" in perf and "cert_days_left=" in perf
+    assert long_output[0] == f"{URL}:"
+    assert any(line.startswith("  FAIL cert.subject-name") for line in long_output)
+    assert any(line.startswith("  WARN tls.null-cipher") for line in long_output)
 
 
 def test_markdown_table() -> None:
