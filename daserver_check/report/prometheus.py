@@ -1,12 +1,15 @@
 """`--format prometheus`: the text exposition format with the contract's metric names.
 
-Written by hand (no prometheus_client import): the format is simple, and the CLI must stay light.
+Produced through prometheus_client (a custom collector and its exposition function), so the
+escaping and number formatting are the reference implementation's; it is imported only when
+this format is asked for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Report, Status, TargetReport
@@ -25,12 +28,11 @@ _HELP = {
 }
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+Labels = tuple[tuple[str, str], ...]
 
 
-def _labels(**labels: str) -> str:
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items()) + "}"
+def _labels(**labels: str) -> Labels:
+    return tuple(labels.items())
 
 
 def _timestamp(text: object) -> float | None:
@@ -42,7 +44,7 @@ def _timestamp(text: object) -> float | None:
         return None
 
 
-def _samples(target: TargetReport) -> Iterator[tuple[str, str, float]]:
+def _samples(target: TargetReport) -> Iterator[tuple[str, Labels, float]]:
     t = target.target
     ok = target.status not in (Status.FAIL, Status.ERROR)
     yield "daserver_probe_success", _labels(target=t), 1.0 if ok else 0.0
@@ -65,7 +67,7 @@ def _samples(target: TargetReport) -> Iterator[tuple[str, str, float]]:
         yield "daserver_predicted_error", _labels(target=t, code=code), 1.0
 
 
-def _finding_samples(t: str, f: Finding) -> Iterator[tuple[str, str, float]]:
+def _finding_samples(t: str, f: Finding) -> Iterator[tuple[str, Labels, float]]:
     address = f.address or ""
     if f.id == FindingId.CERT_VALIDITY:
         chain = f.evidence.get("chain")
@@ -100,19 +102,35 @@ def _finding_samples(t: str, f: Finding) -> Iterator[tuple[str, str, float]]:
                1.0 if offered else 0.0)
 
 
-def _number(value: float) -> str:
-    # Full precision: `:g` would round a Unix timestamp to six digits.
-    return str(int(value)) if value.is_integer() else repr(value)
+class _ReportCollector:
+    """A prometheus_client custom collector over one report's samples (no global registry)."""
+
+    def __init__(self, report: Report) -> None:
+        self._report = report
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        families: dict[str, Any] = {}
+        for target in self._report.targets:
+            for name, labels, value in _samples(target):
+                pairs = labels
+                family = families.get(name)
+                if family is None:
+                    family = GaugeMetricFamily(name, _HELP[name][1],
+                                               labels=[k for k, _v in pairs])
+                    families[name] = family
+                family.add_metric([v for _k, v in pairs], value)
+        for name in _HELP:
+            yield families.get(name) or GaugeMetricFamily(name, _HELP[name][1])
 
 
 def render(report: Report, *, color: bool = False) -> str:
-    by_metric: dict[str, list[str]] = {name: [] for name in _HELP}
-    for target in report.targets:
-        for name, labels, value in _samples(target):
-            by_metric[name].append(f"{name}{labels} {_number(value)}")
-    lines: list[str] = []
-    for name, (kind, text) in _HELP.items():
-        lines.append(f"# HELP {name} {text}")
-        lines.append(f"# TYPE {name} {kind}")
-        lines.extend(by_metric[name])
-    return "\n".join(lines) + "\n"
+    """The text exposition format, written by prometheus_client's own exposition function
+    (imported here only: `--help` and the other formats never load it)."""
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.exposition import generate_latest
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_ReportCollector(report))
+    return generate_latest(registry).decode("utf-8")
