@@ -98,7 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _survive_console_encodings() -> None:
+    """A Windows console or a redirected PowerShell pipe (cp1252, cp437, cp932) cannot show
+    every character a report or a message holds: show an escape instead of crashing."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _survive_console_encodings()
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))

@@ -88,12 +88,40 @@ def write_output(text: str, output: str | None, *, force: bool = True) -> None:
         raise InputError(f"--output {output}: cannot write: {exc.strerror or exc}") from None
 
 
+# What a Windows console code page (cp1252, cp437, cp932, ...) may lack, written the way a
+# reader still understands it; anything else it cannot show becomes a `\\uXXXX` escape.
+_FALLBACK = str.maketrans({
+    "\u2014": "-", "\u2013": "-", "\u2026": "...", "\u2192": "->", "\u2190": "<-",
+    "\u203a": ">", "\u2039": "<", "\u00d7": "x", "\u2265": ">=", "\u2264": "<=",
+    "\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u2022": "*",
+    "\u2705": "[ok]", "\u26a0": "[!]", "\u274c": "[x]", "\u2753": "[?]", "\u23ed": "[-]",
+    "\ufe0f": "",
+})
+
+
+def for_stream(text: str, encoding: str | None) -> str:
+    """`text` as the stream's encoding can show it: unchanged when it can, else with typographic
+    characters spelled in ASCII and the rest as visible escapes. Never raises."""
+    encoding = encoding or "utf-8"
+    try:
+        text.encode(encoding)
+        return text
+    except (UnicodeEncodeError, LookupError):
+        pass
+    text = text.translate(_FALLBACK)
+    try:
+        return text.encode(encoding, "backslashreplace").decode(encoding, "replace")
+    except LookupError:
+        return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
 def write_stdout(text: str) -> None:
     """The report on standard output; a closed one is one line on stderr (exit 3)."""
     stream = sys.stdout
     if stream is None:  # started with `>&-`: Python leaves sys.stdout as None
         raise InputError("standard output is closed; give --output FILE")
     try:
+        text = for_stream(text, getattr(stream, "encoding", None))
         stream.write(text)
         stream.flush()
     except BrokenPipeError:

@@ -11,7 +11,15 @@ _ICON = {Status.PASS: "✅ pass", Status.WARN: "⚠️ warn", Status.FAIL: "❌ 
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text for a table cell: CommonMark reads `\\` before punctuation as an escape, so a
+    backslash outside a code span is doubled (`Cert:\\LocalMachine\\My` stays a path); inside a
+    code span backslashes are literal already. Pipes are escaped everywhere (GFM tables)."""
+    parts = text.replace("\n", " ").split("`")
+    for i in range(0, len(parts), 2):  # even parts are outside code spans
+        parts[i] = parts[i].replace("\\", "\\\\")
+    if len(parts) % 2 == 0:  # an unpaired backtick: no code span after it
+        parts[-1] = parts[-1].replace("\\", "\\\\")
+    return "`".join(parts).replace("|", "\\|")
 
 
 def render(report: Report, *, color: bool = False) -> str:
