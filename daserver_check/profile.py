@@ -62,6 +62,9 @@ class CertSection:
     crit_days: int = 7
     check_crl: bool = True
     files: tuple[str, ...] = ()  # certificate files the checklist validates (new certificates)
+    # Where an unattended checklist takes the PFX password (never from the profile itself).
+    password_env: str = ""
+    password_file: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +282,8 @@ def _validate(p: Profile, label: str) -> None:
             raise bad(f"dns.resolvers[{i}]", f"{spec!r} is not IP[:PORT] ([v6]:PORT for IPv6)")
     if p.proxy.url and not _is_proxy_url(p.proxy.url):
         raise bad("proxy.url", "not an http://HOST[:PORT] proxy URL")  # not echoed: may hold a password
+    if p.cert.password_env and p.cert.password_file:
+        raise bad("cert.password_env", "give cert.password_env or cert.password_file, not both")
     for section, paths in (("cert.files", p.cert.files), ("server.bundles", p.server.bundles)):
         for i, path in enumerate(paths):
             if not path.strip():

@@ -10,7 +10,6 @@ terminal, never from argv; neither it nor the key reaches a finding.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -43,7 +42,6 @@ examples:
   daserver-check cert new.cer --chain issuing-ca.cer --against https://da.contoso.com/IPHTTPS
 """
 
-MAX_PASSWORD_FILE = 64 * 1024
 DEFAULT_TIMEOUT = 10.0  # the same as pipeline.cert_file.DEFAULT_TIMEOUT (a light import here)
 
 
@@ -167,49 +165,13 @@ def _trust(ca_file: str | None) -> TrustStore:
         raise InputError(str(exc)) from None
 
 
-def _decode_secret_file(data: bytes) -> bytes:
-    """The first line of a password file. Windows PowerShell 5.1's Out-File writes UTF-16LE
-    with a BOM, so UTF-16 is decoded to UTF-8; a UTF-8 BOM is dropped."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            data = data.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError("--password-file: not readable UTF-16 text") from None
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    return data.split(b"\n", 1)[0].removesuffix(b"\r")
-
-
-def _password_from_env(name: str) -> bytes:
-    """The variable's bytes as the environment holds them: a password in a legacy code page
-    (not UTF-8) is passed on unchanged, and no part of it is ever shown."""
-    environb = getattr(os, "environb", None)  # POSIX; Windows keeps the environment as text
-    if environb is not None:
-        raw: bytes | None = environb.get(os.fsencode(name))
-        if raw is None:
-            raise InputError(f"--password-env {name}: the variable is not set")
-        return raw
-    value = os.environ.get(name)
-    if value is None:
-        raise InputError(f"--password-env {name}: the variable is not set")
-    try:
-        return value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputError(f"--password-env {name}: the value is not valid Unicode") from None
-
-
 def _password(args: argparse.Namespace) -> bytes | None:
-    if args.password_env:
-        return _password_from_env(args.password_env)
-    if args.password_file:
-        from daserver_check.files import FileReadError, read_bounded
+    from daserver_check.passwords import password_from_env, password_from_file
 
-        path = args.password_file
-        try:
-            data = read_bounded(path, limit=MAX_PASSWORD_FILE)
-        except FileReadError as exc:
-            suffix = ", not a password file" if str(exc).startswith("larger") else ""
-            raise InputError(f"--password-file {path}: {exc}{suffix}") from None
-        return _decode_secret_file(data)
+    if args.password_env:
+        return password_from_env(args.password_env)
+    if args.password_file:
+        return password_from_file(args.password_file)
     return None
 
 

@@ -48,6 +48,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="an earlier `--format json` report to compare with")
     parser.add_argument("--offline", action="store_true",
                         help="do not fetch CRLs when checking certificate files")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="list every target, address, file and folder the checklist would "
+                        "touch, and touch none of them (no network, no file read but the profile)")
     add_output_options(parser)
 
 
@@ -59,6 +62,11 @@ def run(args: argparse.Namespace) -> Report | int:
         profile = load_profile(args.profile)
     except ProfileError as exc:
         raise InputError(str(exc)) from None
+    if args.dry_run:
+        from daserver_check.output import write_output
+
+        write_output(dry_run(profile, offline=args.offline), getattr(args, "output", None))
+        return 0
     before = None
     baseline_error = ""
     if args.baseline:
@@ -95,6 +103,35 @@ def _with_baseline_error(args: argparse.Namespace, report: Report, message: str)
     write_output(render(report, fmt, color=False), getattr(args, "output", None))
     print(f"daserver-check: error: {message}", file=sys.stderr)
     return 3
+
+
+def dry_run(profile: Profile, *, offline: bool) -> str:
+    """What `plan` would run, from the profile alone: nothing is resolved, read or connected."""
+    lines = [f"checklist --dry-run: profile {profile.source}"]
+    resolvers = ", ".join(profile.dns.resolvers) or "the system resolver"
+    for url in profile.deployment.urls:
+        if profile.deployment.entry_points:
+            for entry in profile.deployment.entry_points:
+                lines.append(f"probe  {url}  at {entry} (entry point; DNS asked: {resolvers})")
+        else:
+            lines.append(f"probe  {url}  at every address {resolvers} returns for its host")
+    for path in profile.cert.files:
+        crl = "no CRL fetch" if offline or not profile.cert.check_crl else "CRLs fetched over HTTP"
+        lines.append(f"cert   {_relative(profile, path)}  ({crl})")
+    if profile.cert.files and (profile.cert.password_env or profile.cert.password_file):
+        source = (f"environment variable {profile.cert.password_env}" if profile.cert.password_env
+                  else f"file {_relative(profile, profile.cert.password_file)}")
+        lines.append(f"       PFX password from the {source}")
+    if profile.cert.ca_file:
+        lines.append(f"trust  {_relative(profile, profile.cert.ca_file)}")
+    for bundle in profile.server.bundles:
+        lines.append(f"server {_relative(profile, bundle)}")
+    if profile.proxy.url:
+        lines.append("proxy  every probe goes through the profile's proxy.url")
+    jobs = (len(profile.deployment.urls) * max(1, len(profile.deployment.entry_points))
+            + len(profile.cert.files) + len(profile.server.bundles))
+    lines.append(f"{jobs} job(s) planned; nothing was resolved, read or connected.")
+    return "\n".join(lines) + "\n"
 
 
 def plan(profile: Profile, *, offline: bool) -> list[Job]:
@@ -159,6 +196,7 @@ def _cert_options(profile: Profile, *, offline: bool) -> CertFileOptions:
         trust = load_trust_store(ca_file)
     except TrustStoreError as exc:
         raise InputError(f"profile {profile.source}: cert.ca_file: {exc}") from None
+    password, password_error = _profile_password(profile)
     return CertFileOptions(
         trust=trust,
         urls=urls,
@@ -166,8 +204,28 @@ def _cert_options(profile: Profile, *, offline: bool) -> CertFileOptions:
         policy=CertPolicy(profile.cert.warn_days, profile.cert.crit_days),
         offline=offline or not profile.cert.check_crl,
         resolvers=profile.dns.resolvers,
+        password=password,
+        password_error=password_error,
         prompt=None,  # worker threads never prompt
+        no_password_hint=f"set cert.password_env (a variable's name) or cert.password_file in "
+        f"the profile {profile.source}: a checklist never prompts",
     )
+
+
+def _profile_password(profile: Profile) -> tuple[bytes | None, str]:
+    """The PFX password the profile points to, or why it could not be read (each certificate
+    file then reports that as an `error`, and the rest of the checklist still runs)."""
+    from daserver_check.passwords import password_from_env, password_from_file
+
+    try:
+        if profile.cert.password_env:
+            return password_from_env(profile.cert.password_env, "profile cert.password_env"), ""
+        if profile.cert.password_file:
+            return password_from_file(_relative(profile, profile.cert.password_file),
+                                      "profile cert.password_file"), ""
+    except InputError as exc:
+        return None, str(exc)
+    return None, ""
 
 
 def _bundle_options(profile: Profile) -> BundleOptions:

@@ -57,6 +57,8 @@ class CertFileOptions:
     connect: tuple[str, int | None] | None = None
     password: bytes | None = field(default=None, repr=False)
     prompt: Prompt | None = None  # None: never prompt (checklist workers, no terminal)
+    no_password_hint: str = NO_PASSWORD_HINT  # what to set when a PFX needs a password
+    password_error: str = ""  # the password source failed: every file reports it (checklist)
 
 
 def check_certificate_file(path: str, options: CertFileOptions) -> TargetReport:
@@ -64,14 +66,17 @@ def check_certificate_file(path: str, options: CertFileOptions) -> TargetReport:
     from daserver_check.certs.leaf import choose_leaf
     from daserver_check.certs.private_key import check_private_key
 
+    if options.password_error:
+        raise InputError(options.password_error)
     urls = list(options.urls)
     if not urls and options.against is not None:
         urls = [options.against]  # the URL compared against is the one the certificate must serve
-    bundle, password = _load(path, options.password, path, options.prompt)
+    bundle, password = _load(path, options.password, path, options.prompt,
+                             options.no_password_hint)
     extra: tuple[x509.Certificate, ...] = ()
     if options.chain_file:
         extra = _load(options.chain_file, password, f"--chain {options.chain_file}",
-                      options.prompt)[0].certificates
+                      options.prompt, options.no_password_hint)[0].certificates
     choice = choose_leaf(bundle, extra)
     now = datetime.now(UTC)
 
@@ -88,7 +93,8 @@ def check_certificate_file(path: str, options: CertFileOptions) -> TargetReport:
 
 
 def _load(
-    path: str, password: bytes | None, label: str, prompt: Prompt | None
+    path: str, password: bytes | None, label: str, prompt: Prompt | None,
+    hint: str = NO_PASSWORD_HINT,
 ) -> tuple[CertBundle, bytes | None]:
     """The bundle in `path`, and the password that opened it (reused for --chain)."""
     from daserver_check.certs.load import CertLoadError, PasswordRequired, load_file
@@ -97,7 +103,7 @@ def _load(
         return load_file(path, password=password, label=label), password
     except PasswordRequired as exc:
         if password is not None or prompt is None:
-            raise InputError(f"{exc}: {NO_PASSWORD_HINT}") from None
+            raise InputError(f"{exc}: {hint}") from None
     except CertLoadError as exc:
         raise InputError(str(exc)) from None
     password = prompt(label)  # only when the caller can ask, and only when the file needs it
