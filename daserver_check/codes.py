@@ -40,6 +40,10 @@ class ClientErrorCode:
     meaning: str
     causes: tuple[Cause, ...] = ()
     generic_only: bool = False  # only the generic Windows meaning is known for IP-HTTPS
+    # Who shows the code. Most are a client's Last Error Code; 0x643 and 0x34 are what the
+    # IP-HTTPS interface reports when it cannot be created, on the server as on a client
+    # (KB 2980660), so their causes are the machine's own configuration.
+    reported_by: str = "a DirectAccess client's IP-HTTPS interface (Last Error Code)"
 
     @property
     def hex(self) -> str:
@@ -112,12 +116,16 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
             "Interface creation failure: a setting or interface conflicts with the IP-HTTPS "
             "configuration.",
             _INTERFACE_CAUSES,
+            reported_by="the IP-HTTPS interface of the machine that fails to create it: the "
+            "DirectAccess server, or a client (KB 2980660)",
         ),
         ClientErrorCode(
             0x643,
             "ERROR_INSTALL_FAILURE",
             "Fatal error during installation: same causes as 0x34 (interface creation failure).",
             _INTERFACE_CAUSES,
+            reported_by="the IP-HTTPS interface of the machine that fails to create it: the "
+            "DirectAccess server, or a client (KB 2980660)",
         ),
         ClientErrorCode(
             0x103,
@@ -332,21 +340,36 @@ def lookup(code: int) -> ClientErrorCode | None:
     return CATALOGUE.get(code)
 
 
-_CODE = re.compile(r"0[xX]([0-9A-Fa-f]{1,8})|[0-9]{1,10}", re.ASCII)
+_CODE = re.compile(
+    r"0[xX](?P<hex>[0-9A-Fa-f]{1,8})"
+    r"|(?P<bare>(?=[0-9A-Fa-f]*[A-Fa-f])[0-9A-Fa-f]{1,8})"
+    r"|-?[0-9]{1,10}",
+    re.ASCII,
+)
 
 
 def parse_code(text: str) -> int:
-    """Parse a client code: hex with its `0x` prefix (any case), or decimal digits.
-
-    Raises ValueError with a readable message.
+    """Parse a code as admins copy it: `0x2AFC` (any case), bare hex with a letter (`2AFC`),
+    decimal (`11004`), or a signed HRESULT decimal as PowerShell prints it (`-2146885613`).
+    Digits alone are decimal. Raises ValueError with a readable message.
     """
     s = text.strip()
     # ASCII digits only: Python's int() would also take "0x1_0", "+16" and non-ASCII digits,
     # none of which is how Windows writes a code.
     match = _CODE.fullmatch(s)
     if match is None:
-        raise ValueError(f"not an error code: {text!r} (write it as 0x2AFC or as decimal)")
-    value = int(match.group(1), 16) if match.group(1) else int(s, 10)
+        raise ValueError(f"not an error code: {text!r} (write it as 0x2AFC, 2AFC, 11004 or "
+                         "-2146885613)")
+    if match.group("hex") is not None:
+        value = int(match.group("hex"), 16)
+    elif match.group("bare") is not None:
+        value = int(match.group("bare"), 16)
+    else:
+        value = int(s, 10)
+        if value < 0:
+            if value < -0x80000000:
+                raise ValueError(f"error code out of range (32 bits): {text!r}")
+            value &= 0xFFFFFFFF  # a signed HRESULT: -2146885613 is 0x80092013
     if not 0 <= value <= 0xFFFFFFFF:
         raise ValueError(f"error code out of range (32 bits): {text!r}")
     return value

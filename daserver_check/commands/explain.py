@@ -12,6 +12,7 @@ every other format goes through report/ and follows the JSON contract.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from typing import Any
 
@@ -29,8 +30,9 @@ cause, the daserver-check command that verifies it.
 examples:
   daserver-check explain netsh.txt
   netsh interface httpstunnel show interfaces | daserver-check explain -
-  daserver-check explain --code 0x2AFC
-exit status: 0 when every interface reports 0x0, 2 when one reports an error."""
+  daserver-check explain --code 0x2AFC      (also 2AFC, 11004, or -2146885613 as PowerShell prints it)
+exit status: for FILE, 0 when every interface reports 0x0 and 2 when one reports an error;
+for --code, 0 when the code is known and 3 when it is not (a lookup, not a verdict)."""
 
 MAX_INPUT = 16 * 1024 * 1024
 
@@ -41,7 +43,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", nargs="?", metavar="FILE|-",
                         help="netsh or PowerShell JSON output; - reads standard input")
     parser.add_argument("--code", metavar="CODE",
-                        help="explain one code: 0x2AFC (hex) or 11004 (decimal)")
+                        help="explain one code: 0x2AFC or 2AFC (hex), 11004 (decimal), "
+                        "-2146885613 (a signed HRESULT)")
     add_output_options(parser)
 
 
@@ -69,6 +72,13 @@ def explain_code(text: str) -> Report:
     except ValueError as exc:
         raise InputError(f"--code: {exc}") from None
     finding = state_finding(code=code, interface="", source="--code", finding_id=FindingId.EXPLAIN_CODE)
+    # `--code` is a lookup, not a verdict on a machine: a known code is answered (exit 0), an
+    # unknown one is "cannot tell" (exit 3). Nothing is predicted: no interface was read.
+    known = bool(finding.evidence.get("known"))
+    finding = dataclasses.replace(
+        finding, status=Status.PASS if known else Status.ERROR, predicts=(),
+        title=f"{format_code(code)} {finding.evidence.get('symbol') or ''}".rstrip()
+        + ("" if known else ": not a known IP-HTTPS or Windows code"))
     return Report("explain", (TargetReport(format_code(code), (finding,)),))
 
 
@@ -180,7 +190,10 @@ def render_text(report: Report) -> str:
 
 def _finding_text(f: Finding) -> list[str]:
     ev: dict[str, Any] = dict(f.evidence)
-    lines = [f"[{f.status.value.upper()}] {f.title}"]
+    label = f.status.value.upper()
+    if f.id is FindingId.EXPLAIN_CODE:
+        label = "KNOWN" if f.status is Status.PASS else "UNKNOWN"
+    lines = [f"[{label}] {f.title}"]
     if ev.get("url"):
         lines.append(f"  URL:     {ev['url']}")
     if ev.get("interface_status"):
@@ -190,6 +203,8 @@ def _finding_text(f: Finding) -> list[str]:
         lines.append(f"  Code:    {ev['code']}  {symbol}" + (f"  via {ev['via']}" if ev.get("via")
                                                                  else ""))
         lines.append(f"  Meaning: {ev.get('meaning', '')}")
+        if ev.get("reported_by"):
+            lines.append(f"  Shown by: {ev['reported_by']}")
     causes = ev.get("causes") or []
     if causes:
         lines.append("  Possible causes, and the command that verifies each:")

@@ -116,6 +116,7 @@ def explanation(code: int, url: str | None = None) -> dict[str, Any]:
         "via": info.via or None,
         "known": info.known,
         "generic_only": bool(entry and entry.generic_only),
+        "reported_by": entry.reported_by if entry else None,
         "causes": causes,
     }
 

@@ -129,7 +129,8 @@ def test_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[st
 
 
 def test_code_text(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["explain", "--code", "0x2AFC"]) == 2
+    # Issue 11: --code is a lookup: exit 0 for a known code (was 2, the code's own verdict).
+    assert main(["explain", "--code", "0x2AFC"]) == 0
     out = capsys.readouterr().out
     assert "WSANO_DATA" in out
     assert "daserver-check probe https://PUBLIC-NAME/IPHTTPS --proxy" in out

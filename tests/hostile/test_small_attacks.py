@@ -131,7 +131,8 @@ def test_profile_show_masks_a_proxy_password(tmp_path: Path,
     assert 'url = "http://proxy.contoso.com:8080"' in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("code", ["0x1_0", "1_0", "0x_10", "+16", "-16", "0x", "0x123456789",
+# "-16" left this list with issue 11: a signed decimal is how PowerShell prints an HRESULT.
+@pytest.mark.parametrize("code", ["0x1_0", "1_0", "0x_10", "+16", "0x", "0x123456789", "-99999999999",
                                   "١٦", "0x１０", " 16 16"])
 def test_explain_rejects_codes_python_would_accept(code: str,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
@@ -139,6 +140,12 @@ def test_explain_rejects_codes_python_would_accept(code: str,
     assert "not an error code" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("code", ["0x103", "0X2afc", "259", " 0x643 "])
+@pytest.mark.parametrize("code", ["0x103", "0X2afc", "259", " 0x643 ", "2AFC", "-2146885613"])
 def test_explain_accepts_real_codes(code: str) -> None:
-    assert main(["explain", "--code", code, "--format", "json", "--output", "-"]) in (1, 2, 3)
+    # Issue 11: --code is a lookup, exit 0 for a known code (was: the code's own verdict, 2).
+    assert main(["explain", "--code", code, "--format", "json", "--output", "-"]) == 0
+
+
+def test_explain_unknown_code_is_unknown(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "--code", "0x12345678"]) == 3
+    assert "[UNKNOWN]" in capsys.readouterr().out
