@@ -17,7 +17,10 @@ Send TCP SYNs to the IP-HTTPS port with growing TTL (hop limit), like tcptracero
 hops that answer: routers with ICMP time-exceeded, the server with SYN-ACK or RST, a firewall
 with ICMP unreachable. When the SYNs never reach the server, the last hop that answered is where
 they stop (trace.path, client error 0x274C). Every address of the name is traced, one by one.
-Needs raw sockets: root or CAP_NET_RAW on Linux, Npcap and Administrator on Windows.
+Needs raw sockets: root or CAP_NET_RAW on Linux (tested, also inside network namespaces);
+Npcap and Administrator on Windows, root on macOS (scapy's own layer-3 socket for the platform;
+not tested here). Without them it says so and exits 3. The text report lists the hops whether
+the SYNs arrive or not.
 
 examples:
   sudo daserver-check trace https://da.contoso.com/IPHTTPS

@@ -21,6 +21,7 @@ import logging
 import os
 import random
 import socket
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -147,6 +148,7 @@ def interpret(destination: str, port: int, answers: dict[int, Hop], max_hops: in
 def _send_and_match(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int,
                     max_hops: int, timeout: float) -> dict[int, Hop]:
     logging.getLogger("scapy").setLevel(logging.ERROR)
+    from scapy.config import conf
     from scapy.layers.inet import IP, TCP
     from scapy.layers.inet6 import IPv6
     from scapy.supersocket import L3RawSocket, L3RawSocket6
@@ -158,8 +160,13 @@ def _send_and_match(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int
         layer3: Any = IP(dst=str(ip), ttl=ttl) if ip.version == 4 else IPv6(dst=str(ip), hlim=ttl)
         # The source port encodes the TTL, so every answer maps back to its probe.
         probes.append(layer3 / TCP(sport=base + ttl, dport=port, flags="S", seq=seq))
-    # Raw IP sockets: the kernel routes and resolves neighbours, as for any connection.
-    sock: Any = L3RawSocket() if ip.version == 4 else L3RawSocket6()
+    # On Linux, raw IP sockets: the kernel routes and resolves neighbours, as for any connection
+    # (and it works inside network namespaces). Elsewhere scapy's own layer-3 socket for the
+    # platform: Npcap on Windows, BPF on macOS (scapy's `conf.L3socket`, `conf.L3socket6`).
+    if sys.platform.startswith("linux"):
+        sock: Any = L3RawSocket() if ip.version == 4 else L3RawSocket6()
+    else:  # pragma: no cover - not Linux
+        sock = conf.L3socket() if ip.version == 4 else conf.L3socket6()
     try:
         answered, _ = sock.sr(probes, timeout=timeout, verbose=0)
     finally:

@@ -41,3 +41,21 @@ def cipher_markdown_lines(findings: Iterable[Finding]) -> list[str]:
              "| address | version | suite | code |", "|---|---|---|---|"]
     lines += [f"| {a} | {v} | `{s}` | {c} |" for a, v, s, c in rows]
     return [*lines, ""]
+
+
+def trace_text_lines(findings: Iterable[Finding]) -> list[str]:
+    """The hops of every `trace.path`, passing or not: where the SYNs went is the point."""
+    lines: list[str] = []
+    for f in findings:
+        if f.id != FindingId.TRACE_PATH:
+            continue
+        hops = f.evidence.get("hops")
+        if not isinstance(hops, list) or not hops:
+            continue
+        lines += ["", f"  Path to {f.address or ''} port {f.evidence.get('port', '')}"]
+        for hop in hops:
+            if isinstance(hop, dict):
+                extra = f" (ICMP {hop['icmp']})" if hop.get("icmp") else ""
+                lines.append(f"    {hop.get('ttl', ''):>3}  {hop.get('address', ''):<40} "
+                             f"{hop.get('kind', '')}{extra}  {hop.get('rtt_ms', '')} ms")
+    return lines

@@ -12,7 +12,7 @@ from daserver_check.codes import lookup
 from daserver_check.findings import FindingId
 from daserver_check.model import ExitCode, Finding, Report, Status, TargetReport, format_code
 from daserver_check.report.escape import inert_report
-from daserver_check.report.tables import cipher_text_lines
+from daserver_check.report.tables import cipher_text_lines, trace_text_lines
 
 _VERDICT = {
     ExitCode.OK: "OK",
@@ -73,6 +73,7 @@ def _target_lines(target: TargetReport, report: Report, color: bool) -> list[str
         lines.extend(_finding_lines(f, color))
     lines.extend(_rollout_lines(target))
     lines.extend(cipher_text_lines(target.findings))
+    lines.extend(trace_text_lines(target.findings))
     passed = _ids(target.findings, Status.PASS)
     skipped = [f for f in target.findings if f.status is Status.SKIP]
     if passed:

@@ -134,6 +134,10 @@ def test_without_a_rule_the_syns_reach_the_server(path3: Path3) -> None:
     ]
     assert f["address"] == path3.server_address
     assert done.returncode == 0
+    # A passing trace still shows its hop list in the text report.
+    text = trace_in(path3, "--format", "text").stdout
+    assert f"Path to {path3.server_address} port 443" in text
+    assert path3.router_near in text and "time-exceeded" in text
 
 
 def test_drop_on_the_router_names_the_router(path3: Path3, router_rule: Any) -> None:
