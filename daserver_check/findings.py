@@ -172,7 +172,9 @@ _WHEN: Mapping[FindingId, str] = {
     FindingId.CERT_KEY: 'RSA < 2048 (fail); ECDSA (warn: no null suites)',
     FindingId.CERT_SIGNATURE: 'MD5 (fail) / SHA-1 (warn) signature',
     FindingId.CERT_PRIVATE_KEY: 'no private key, or one that does not match',
-    FindingId.CERT_CRL: 'CRL unreachable/expired/bad (0x80092013); revoked (0x80092010)',
+    FindingId.CERT_CRL:
+        'whole chain, base + delta CRLs: unreachable/expired/bad (0x80092013), revoked '
+        '(0x80092010); fail when the clients enforce revocation (Windows 7), warn otherwise',
     FindingId.CERT_REPLACEMENT: 'the new certificate is not a drop-in replacement for the one served',
     FindingId.CERT_ROLLOUT:
         'never fails: the thumbprints and the commands that install the certificate',
@@ -252,7 +254,7 @@ _SPECS: tuple[FindingSpec, ...] = (
     _spec(F.CERT_SIGNATURE, "Certificate signature algorithm", _PC, "certs.cert_checks"),
     _spec(F.CERT_PRIVATE_KEY, "Private key present and matching", (Command.CERT, Command.CHECKLIST),
           "certs.private_key", (0x103,), "give a PFX, or a PEM with its key"),
-    _spec(F.CERT_CRL, "Certificate revocation (CRL)", (Command.CERT, Command.CHECKLIST),
+    _spec(F.CERT_CRL, "Certificate revocation (CRL)", (*_P, Command.CERT),
           "certs.crl", (0x80092013, 0x80092010, 0x80092012), "leave out --offline"),
     _spec(F.CERT_REPLACEMENT, "New certificate is a drop-in replacement", (Command.CERT,),
           "certs.replacement", (0x103,), "give --against URL"),

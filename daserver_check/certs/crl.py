@@ -19,8 +19,10 @@ Only the leaf's CRL is checked here; issuing CAs' CRLs are left to a probe of th
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,6 +102,20 @@ def distribution_urls(cert: x509.Certificate) -> list[str] | None:
     return urls
 
 
+def _delta_urls(crl: x509.CertificateRevocationList) -> list[str]:
+    """The Freshest CRL (delta CRL) locations a base CRL names (RFC 5280 §5.2.6)."""
+    try:
+        freshest = crl.extensions.get_extension_for_class(x509.FreshestCRL).value
+    except x509.ExtensionNotFound:
+        return []
+    urls: list[str] = []
+    for point in freshest:
+        for name in point.full_name or ():
+            if isinstance(name, x509.UniformResourceIdentifier) and name.value not in urls:
+                urls.append(name.value)
+    return urls[:MAX_URLS]
+
+
 def _is_http(url: str) -> bool:
     return url[:7].lower() == "http://"
 
@@ -134,6 +150,9 @@ def judge_crl(
         if next_update is not None:
             facts["next_update"] = iso_utc(next_update)
         facts["entries"] = len(crl)
+        deltas = _delta_urls(crl)
+        if deltas:
+            facts["delta_urls"] = deltas
         if crl.issuer != cert.issuer:
             return CrlOutcome(
                 url, CrlState.WRONG_ISSUER,
@@ -309,11 +328,38 @@ def check_crl(
             " check the CRL.",
             evidence,
         )
+    started = time.monotonic()
     outcomes = fetch_and_judge(urls[:MAX_URLS], cert=cert, issuer=issuer, now=now,
                                timeout=timeout, resolve=resolve)
     evidence["crls"] = [o.as_evidence() for o in outcomes]
     evidence["timeout_seconds"] = timeout
+    # A base CRL that names a delta CRL is current only with it (RFC 5280 §5.2.6; KB 2980672
+    # describes delta CRLs in the IP-HTTPS check): the client fetches the delta too, and an
+    # unpublished delta fails the check like an unreachable base.
+    delta_urls: list[str] = []
+    for o in outcomes:
+        named = o.facts.get("delta_urls")
+        if o.state is CrlState.OK and isinstance(named, list):
+            delta_urls += [u for u in named if isinstance(u, str) and u not in delta_urls]
+    if delta_urls:
+        left = max(0.1, timeout - (time.monotonic() - started))
+        deltas = fetch_and_judge(delta_urls, cert=cert, issuer=issuer, now=now, timeout=left,
+                                 resolve=resolve)
+        evidence["delta_crls"] = [d.as_evidence() for d in deltas]
+        revoked = [d for d in deltas if d.state is CrlState.REVOKED]
+        if revoked:
+            outcomes = [*outcomes, *revoked]
+        elif not any(d.state is CrlState.OK for d in deltas):
+            outcomes = [_as_delta_failure(o, deltas) if o.state is CrlState.OK else o
+                        for o in outcomes]
     return _verdict(cert, outcomes, evidence)
+
+
+def _as_delta_failure(base: CrlOutcome, deltas: Sequence[CrlOutcome]) -> CrlOutcome:
+    why = "; ".join(f"{d.url}: {d.detail}" for d in deltas)
+    return CrlOutcome(base.url, CrlState.UNREACHABLE,
+                      f"the base CRL is current but its delta CRL is not usable ({why})",
+                      base.facts)
 
 
 def _verdict(
@@ -363,3 +409,78 @@ def _verdict(
         predicts=(REVOCATION_OFFLINE,),
         remediation=_FIX_REACH,
     )
+
+
+def check_chain_crls(
+    pairs: Sequence[tuple[x509.Certificate, x509.Certificate | None]],
+    *,
+    offline: bool,
+    now: datetime,
+    timeout: float,
+    resolve: Resolve,
+) -> Finding:
+    """cert.crl for a whole chain, as CryptoAPI checks it: every certificate but the root
+    against its issuer's CRL (KB 2980672: revocation is checked down the chain). `pairs` holds
+    (certificate, its issuer) from the leaf up. The verdict is the worst certificate's; a
+    revoked or unreachable CA names that CA."""
+    if not pairs:
+        return _finding(Status.SKIP, "skipped: no certificate to check", "skipped: no chain",
+                        {})
+    results: list[Finding | None] = [None] * len(pairs)
+
+    def run(index: int, cert: x509.Certificate, issuer: x509.Certificate | None) -> None:
+        try:
+            results[index] = check_crl(cert, issuer, offline=offline, now=now, timeout=timeout,
+                                       resolve=resolve)
+        except Exception as exc:  # one certificate's bug must not hide the others
+            results[index] = _finding(Status.ERROR, "The CRL check could not run",
+                                      f"{type(exc).__name__}: {exc}", {})
+
+    threads = [threading.Thread(target=run, args=(i, c, iss), name="crl-chain", daemon=True)
+               for i, (c, iss) in enumerate(pairs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout + 3.0)
+    findings = [r or _finding(Status.ERROR, "The CRL check did not finish", "no result", {})
+                for r in results]
+    for i in range(1, len(findings)):
+        if findings[i].predicts == (NO_REVOCATION_CHECK,):
+            # A CA certificate without a CRL distribution point gives the client nothing to
+            # fetch; test-lab PKIs leave it out so that clients do not fail (inferred from the
+            # UAG/DirectAccess test lab guides), so it is noted, not judged.
+            findings[i] = dataclasses.replace(
+                findings[i], status=Status.SKIP, predicts=(), remediation_steps=(),
+                remediation="", detail="not checked: this CA certificate names no CRL "
+                "distribution point (inferred: clients then skip it)")
+    leaf = findings[0]
+    if len(findings) == 1:
+        return leaf
+    rank = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.PASS: 3, Status.SKIP: 4}
+    worst_index = min(range(len(findings)), key=lambda i: (rank[findings[i].status], i))
+    worst = findings[worst_index]
+    evidence = {"certificates": [
+        {"subject": subject_text(cert), "status": f.status.value, **dict(f.evidence)}
+        for (cert, _issuer), f in zip(pairs, findings, strict=True)]}
+    if worst_index == 0 or worst.status in (Status.PASS, Status.SKIP):
+        return dataclasses.replace(leaf, evidence={**leaf.evidence, **evidence},
+                                   detail=leaf.detail + f" (chain: {len(pairs)} certificates "
+                                   "checked)")
+    who = subject_text(pairs[worst_index][0])
+    return dataclasses.replace(worst, title=f"{worst.title}: {who}",
+                               detail=f"{who} (a CA in the served chain): {worst.detail}",
+                               evidence={**worst.evidence, **evidence})
+
+
+def graded_for_clients(finding: Finding, *, enforced: bool, why: str) -> Finding:
+    """cert.crl as the profile's clients feel it. Windows 7 enforces the IP-HTTPS CRL check;
+    KB 2980672 says Windows 8 and 8.1 skip it unless the server sets StrongCRLRequired (10 and
+    11 inferred alike). So when no listed client enforces it, a CRL that cannot be checked is a
+    warning; a revoked certificate stays a failure either way."""
+    unchecked = {REVOCATION_OFFLINE, NO_REVOCATION_CHECK}
+    if enforced or finding.status is not Status.FAIL:
+        return finding
+    if not finding.predicts or not set(finding.predicts) <= unchecked:
+        return finding
+    return dataclasses.replace(finding, status=Status.WARN,
+                               detail=f"{finding.detail} (warning only: {why})")

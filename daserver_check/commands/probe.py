@@ -51,6 +51,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="trust these CA certificates instead of the system store")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="deadline for the whole probe of one URL (default: profile, 10)")
+    parser.add_argument("--offline", action="store_true",
+                        help="do not fetch the served chain's CRLs (cert.crl is skipped); "
+                        "the profile's cert.check_crl = false does the same")
     parser.add_argument("--ciphers", action="store_true",
                         help="also map every protocol version x cipher suite the server accepts "
                         "(tls.ciphers; about 160 short handshakes per address, within --timeout)")
@@ -146,6 +149,7 @@ def settings_from_args(args: argparse.Namespace) -> ProbeSettings:
         trust=trust,
         router_discovery=bool(args.router_discovery),
         ciphers=bool(getattr(args, "ciphers", False)),
+        offline=bool(getattr(args, "offline", False)),
         proxy=proxy,
     )
 

@@ -32,6 +32,8 @@ FAULTS: Mapping[str, str] = MappingProxyType(
         "null-dropped": "a front end refuses ClientHellos offering null suites: Windows 8+ fail (0x80090326)",
         "tls13-only": "TLS 1.3 only: no Windows IP-HTTPS client connects (Windows 11: inferred)",
         "fips": "FIPS mode: AES suites only, no null suites (Windows 8+ double-encrypt)",
+        "revoked": "the lab CA's CRL lists the server certificate (0x80092010)",
+        "crl-unreachable": "the CRL distribution point answers 404 (0x80092013 for Windows 7)",
     }
 )
 

@@ -72,6 +72,7 @@ class LabPki:
     ca_cert: x509.Certificate
     leaf_cert: x509.Certificate
     leaf_key: rsa.RSAPrivateKey
+    crl: bytes = b""  # DER CRL of the lab CA (empty without a distribution point)
 
     @property
     def self_signed(self) -> bool:
@@ -146,8 +147,11 @@ def _leaf_subject(name: str, faults: frozenset[str]) -> x509.Name:
     return x509.Name(attributes)
 
 
-def build_pki(name: str, faults: Iterable[str] = (), now: dt.datetime | None = None) -> LabPki:
-    """The lab CA and a server certificate for `name`, healthy unless `faults` say otherwise."""
+def build_pki(name: str, faults: Iterable[str] = (), now: dt.datetime | None = None,
+              crl_url: str | None = None) -> LabPki:
+    """The lab CA and a server certificate for `name`, healthy unless `faults` say otherwise.
+    With `crl_url` the certificate names it as its CRL distribution point, and the CA's CRL
+    (listing the certificate under the `revoked` fault) comes with the PKI."""
     name = check_lab_name(name)
     fault_set = parse_faults(faults)
     now = now or dt.datetime.now(dt.UTC)
@@ -201,5 +205,28 @@ def build_pki(name: str, faults: Iterable[str] = (), now: dt.datetime | None = N
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
             critical=False,
         )
+        if crl_url:
+            builder = builder.add_extension(x509.CRLDistributionPoints([
+                x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+            ]), critical=False)
     leaf_cert = builder.sign(leaf_key if self_signed else ca_key, hashes.SHA256())
-    return LabPki(ca_cert=ca_cert, leaf_cert=leaf_cert, leaf_key=leaf_key)
+    crl = b""
+    if crl_url and not self_signed:
+        crl = _crl(ca_cert, ca_key, now, revoked=(leaf_cert.serial_number,)
+                   if "revoked" in fault_set else ())
+    return LabPki(ca_cert=ca_cert, leaf_cert=leaf_cert, leaf_key=leaf_key, crl=crl)
+
+
+def _crl(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey, now: dt.datetime,
+         revoked: Iterable[int]) -> bytes:
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(now - dt.timedelta(hours=1))
+        .next_update(now + dt.timedelta(days=7))
+    )
+    for serial in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial)
+            .revocation_date(now - dt.timedelta(hours=1)).build())
+    return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)

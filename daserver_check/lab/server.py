@@ -35,6 +35,7 @@ from OpenSSL import SSL
 
 from daserver_check.lab import front_end
 from daserver_check.lab.channel import Channel, close_after_answer, close_quietly
+from daserver_check.lab.crl_http import LabCrlServer
 from daserver_check.lab.dns import LabDns
 from daserver_check.lab.faults import FAULTS, NULL_REMOVING, fault_ciphers, parse_faults, protocol_range
 from daserver_check.lab.http import error_response, ok_response, parse_request_line
@@ -144,6 +145,7 @@ class LabEndpoint:
         self._own_workdir = False
         self._listener: socket.socket | None = None
         self._dns: LabDns | None = None
+        self._crl_server: LabCrlServer | None = None
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._accept_thread: threading.Thread | None = None
@@ -183,7 +185,11 @@ class LabEndpoint:
 
     def _start(self) -> None:
         cfg = self.config
-        self._pki = build_pki(cfg.name, cfg.faults)
+        # The CRL distribution point first: the certificate names its URL.
+        self._crl_server = LabCrlServer().start()
+        self._pki = build_pki(cfg.name, cfg.faults, crl_url=self._crl_server.url)
+        self._crl_server.crl = self._pki.crl
+        self._crl_server.unreachable = "crl-unreachable" in cfg.faults
         if cfg.workdir is None:
             self._workdir = Path(tempfile.mkdtemp(prefix="daserver-check-lab-"))
             self._own_workdir = True
@@ -233,6 +239,8 @@ class LabEndpoint:
             close_quietly(sock)
         if self._dns is not None:
             self._dns.stop(max(0.1, deadline - time.monotonic()))
+        if self._crl_server is not None:
+            self._crl_server.stop()
         for own in (self._listener, self._wake_r, self._wake_w):
             if own is not None:
                 close_quietly(own)

@@ -23,6 +23,7 @@ from daserver_check.checks.common import skipped
 from daserver_check.errors import InputError
 from daserver_check.findings import NAME_IDS, FindingId
 from daserver_check.model import Finding, Status, TargetReport
+from daserver_check.pipeline.crl_check import chain_crl_finding
 from daserver_check.server.paths import IPHTTPS_APP_ID
 
 if TYPE_CHECKING:
@@ -82,9 +83,9 @@ def check_certificate_file(path: str, options: CertFileOptions) -> TargetReport:
 
     findings = _analysis(choice.chain, urls, options.trust, now, options.policy)
     findings.append(check_private_key(choice.leaf, bundle.keys, kind=bundle.kind))
-    crl = _crl(choice.chain, options.trust, now, options.offline, options.timeout,
-               options.resolvers)
-    findings.append(crl if options.profile is None else _crl_for_clients(crl, options.profile))
+    findings.append(chain_crl_finding(choice.chain, options.trust, offline=options.offline,
+                                      now=now, timeout=options.timeout,
+                                      resolvers=options.resolvers, profile=options.profile))
     if options.against is not None:
         findings.append(_replacement(choice.chain, options.against, options.connect,
                                      options.resolvers, options.timeout, options.trust))
@@ -111,26 +112,6 @@ def _load(
         return load_file(path, password=password, label=label), password
     except CertLoadError as exc:
         raise InputError(str(exc)) from None
-
-
-def _crl_for_clients(finding: Finding, profile: Profile) -> Finding:
-    """Windows 7 clients enforce CRL checking for IP-HTTPS; KB 2980672 says Windows 8 and 8.1
-    skip it by default, unless the server sets StrongCRLRequired (Set-RemoteAccess); Windows 10
-    and 11 are inferred to behave as 8.1. Without Windows 7 clients in the profile, a CRL that
-    cannot be checked is a warning: still worth fixing, but no client is known to fail on it.
-    A revoked certificate stays a failure."""
-    unreachable = {0x80092013, 0x80092012}
-    if profile.deployment.has_windows7 or finding.status is not Status.FAIL:
-        return finding
-    if not finding.predicts or not set(finding.predicts) <= unreachable:
-        return finding
-    return dataclasses.replace(
-        finding,
-        status=Status.WARN,
-        detail=f"{finding.detail} (warning only: the profile {profile.source} has no Windows 7 "
-        "clients; Windows 8 and 8.1 skip the IP-HTTPS CRL check unless the server sets "
-        "StrongCRLRequired, KB 2980672; Windows 10 and 11 inferred to do the same)",
-    )
 
 
 def _with_url(finding: Finding, url: str) -> Finding:
@@ -166,45 +147,6 @@ def _analysis(
             elif index == 0:
                 others.append(finding)
     return [*names, *others]
-
-
-def _issuer(chain: tuple[x509.Certificate, ...], trust: TrustStore) -> x509.Certificate | None:
-    """The certificate whose key signed the leaf: from the path the analysis builds (file,
-    --chain, then the trust store); the leaf itself when it is self-signed."""
-    from daserver_check.certs.chain import build_path
-    from daserver_check.certs.x509util import is_self_signed
-
-    if is_self_signed(chain[0]):
-        return chain[0]
-    try:
-        path = build_path(chain, trust.roots)
-    except Exception:
-        return None
-    return path.steps[1].cert if len(path.steps) > 1 else None
-
-
-def _resolve_function(resolvers: tuple[str, ...]) -> Callable[[str, float], tuple[str, ...]]:
-    from daserver_check.probe.deadline import Deadline
-    from daserver_check.probe.dns import resolve_host
-
-    def resolve(host: str, seconds: float) -> tuple[str, ...]:
-        return resolve_host(host, resolvers, Deadline(seconds)).addresses
-
-    return resolve
-
-
-def _crl(
-    chain: tuple[x509.Certificate, ...],
-    trust: TrustStore,
-    now: datetime,
-    offline: bool,
-    timeout: float,
-    resolvers: tuple[str, ...],
-) -> Finding:
-    from daserver_check.certs.crl import check_crl
-
-    return check_crl(chain[0], _issuer(chain, trust), offline=offline, now=now,
-                     timeout=timeout, resolve=_resolve_function(resolvers))
 
 
 def _replacement(

@@ -15,7 +15,7 @@ import functools
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -300,10 +300,12 @@ def _probe_route(
                 address=address,
             )
         )
+        findings.append(_served_crl(chain, settings, deadline, address))
     else:
         findings.extend(
             skipped_stages(("cert",), "the server sent no certificate (no TLS handshake)", address)
         )
+        findings.extend(skipped((FindingId.CERT_CRL,), "the server sent no certificate", address))
     if post_result is not None:
         answered = post_result
         findings.extend(guarded_stage(
@@ -360,6 +362,22 @@ def _client_handshakes(
     return [guarded(CLIENT_IDS[r.client], functools.partial(client_finding, r,
                                                             address=route.address),
                     address=route.address) for r in results]
+
+
+def _served_crl(chain: Sequence[x509.Certificate], settings: ProbeSettings, deadline: Deadline,
+                address: str) -> Finding:
+    """cert.crl of the served chain, leaf and CAs, within what is left of the deadline."""
+    if settings.offline or not settings.profile.cert.check_crl:
+        why = "--offline" if settings.offline else "the profile sets cert.check_crl = false"
+        return skipped((FindingId.CERT_CRL,), f"CRLs not fetched ({why})", address)[0]
+    from datetime import UTC, datetime
+
+    from daserver_check.pipeline.crl_check import chain_crl_finding
+
+    return guarded(FindingId.CERT_CRL, lambda: chain_crl_finding(
+        chain, settings.trust, offline=False, now=datetime.now(UTC),
+        timeout=max(0.1, deadline.remaining()), resolvers=settings.resolvers,
+        profile=settings.profile, address=address), address=address)
 
 
 def _relabel_tcp(finding: Finding, route: _Route) -> Finding:

@@ -28,6 +28,8 @@ class ProbeSettings:
     proxy: ProxySpec | None = None
     # Opt-in: map every protocol version x suite the server accepts (tls.ciphers).
     ciphers: bool = False
+    # Do not fetch CRLs (cert.crl is skipped, saying so).
+    offline: bool = False
 
     @property
     def wants_router_discovery(self) -> bool:
