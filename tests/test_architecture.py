@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "daserver_check"
 FLOORS: dict[str, int] = {
     # 0: the ground floor: pure values, the registry, parsers of untrusted bytes
     "__init__": 0, "errors": 0, "findings": 0, "model": 0, "codes": 0, "hostport": 0,
-    "files": 0, "protocol": 0, "target": 0, "profile": 0, "clients": 0,
+    "files": 0, "protocol": 0, "target": 0, "profile": 0, "clients": 0, "passwords": 0,
     # 1: I/O stages, analysis, server artifacts, report formats, the lab
     "probe": 1, "certs": 1, "server": 1, "report": 1, "lab": 1, "baseline": 1,
     # 2: checks turn stage results into findings

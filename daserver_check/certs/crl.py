@@ -14,12 +14,12 @@ tries the URLs in order and one good CRL suffices, so the verdict is the best UR
 warning when others fail (each failing URL costs clients a retrieval timeout, 15 s by default:
 Group Policy "Certificate Path Validation Settings", Network Retrieval).
 
-Only the leaf's CRL is checked here; issuing CAs' CRLs are left to a probe of the live chain.
+One certificate against its issuer's CRLs (base and delta); the whole chain is `crl_chain`.
+Over 400 lines because fetching, judging and the verdict of one CRL check read as one story.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import threading
 import time
@@ -255,7 +255,7 @@ def fetch_and_judge(
     ]
 
 
-def _finding(status: Status, title: str, detail: str, evidence: dict[str, object], *,
+def crl_finding(status: Status, title: str, detail: str, evidence: dict[str, object], *,
              predicts: tuple[int, ...] = (), remediation: str = "") -> Finding:
     return Finding(id=FindingId.CERT_CRL, status=status, title=title, detail=detail, predicts=predicts,
                    remediation=remediation, evidence=evidence)
@@ -276,13 +276,13 @@ def check_crl(
         urls = distribution_urls(cert)
     except ExtensionError as exc:
         evidence["error"] = str(exc)
-        return _finding(Status.FAIL if exc.duplicate else Status.ERROR,
+        return crl_finding(Status.FAIL if exc.duplicate else Status.ERROR,
                         "The CRL Distribution Points extension cannot be read", str(exc),
                         evidence, predicts=(REVOCATION_OFFLINE,) if exc.duplicate else ())
     evidence["distribution_points"] = list(urls or [])
     if not urls:
         if is_self_signed(cert):
-            return _finding(
+            return crl_finding(
                 Status.SKIP,
                 "skipped: a self-signed certificate has no CRL",
                 "skipped: a self-signed certificate has no issuer to revoke it. Windows 7"
@@ -295,7 +295,7 @@ def check_crl(
             if urls is None
             else "a CRL Distribution Points extension without a URL"
         )
-        return _finding(
+        return crl_finding(
             Status.FAIL,
             "The certificate names no CRL distribution point",
             f"{subject_text(cert)} has {what}: clients that check revocation (Windows 7)"
@@ -307,7 +307,7 @@ def check_crl(
         )
     http_urls = [u for u in urls if _is_http(u)]
     if not http_urls:
-        return _finding(
+        return crl_finding(
             Status.FAIL,
             "No CRL distribution point is reachable over http://",
             "CDP URLs: " + ", ".join(urls) + ". Clients on the Internet cannot use ldap://"
@@ -321,7 +321,7 @@ def check_crl(
             {"url": u, "state": CrlState.OFFLINE.value if _is_http(u) else "not-fetched"}
             for u in urls[:MAX_URLS]
         ]
-        return _finding(
+        return crl_finding(
             Status.PASS,
             "CRL distribution point present (not fetched: --offline)",
             "http:// CDP: " + ", ".join(http_urls) + ". Run without --offline to fetch and"
@@ -368,7 +368,7 @@ def _verdict(
     lines = "; ".join(f"{o.url}: {o.detail}" for o in outcomes)
     revoked = [o for o in outcomes if o.state is CrlState.REVOKED]
     if revoked:
-        return _finding(
+        return crl_finding(
             Status.FAIL,
             "The certificate is revoked",
             f"{subject_text(cert)}: {revoked[0].detail} ({revoked[0].url}).",
@@ -381,10 +381,10 @@ def _verdict(
     unverified = [o for o in fetched if o.state is CrlState.UNVERIFIED]
     bad = [o for o in fetched if o.state in _BAD]
     if good and not bad and not unverified:
-        return _finding(Status.PASS, "CRL reachable, current, and the certificate is not revoked",
+        return crl_finding(Status.PASS, "CRL reachable, current, and the certificate is not revoked",
                         lines, evidence)
     if good:
-        return _finding(
+        return crl_finding(
             Status.WARN,
             "A CRL distribution point fails, another one works",
             f"{lines}. Clients try the URLs in order; each failing one costs them a retrieval"
@@ -393,7 +393,7 @@ def _verdict(
             remediation="Fix or remove the failing CDP URL in the certificates the CA issues.",
         )
     if unverified:
-        return _finding(
+        return crl_finding(
             Status.WARN,
             "CRL fetched, but its signature could not be verified",
             lines,
@@ -401,7 +401,7 @@ def _verdict(
             remediation="Give the issuing CA certificate with --chain (or --ca-file) so the"
             " CRL's signature can be checked.",
         )
-    return _finding(
+    return crl_finding(
         Status.FAIL,
         "No usable CRL: clients cannot check revocation",
         lines,
@@ -410,77 +410,3 @@ def _verdict(
         remediation=_FIX_REACH,
     )
 
-
-def check_chain_crls(
-    pairs: Sequence[tuple[x509.Certificate, x509.Certificate | None]],
-    *,
-    offline: bool,
-    now: datetime,
-    timeout: float,
-    resolve: Resolve,
-) -> Finding:
-    """cert.crl for a whole chain, as CryptoAPI checks it: every certificate but the root
-    against its issuer's CRL (KB 2980672: revocation is checked down the chain). `pairs` holds
-    (certificate, its issuer) from the leaf up. The verdict is the worst certificate's; a
-    revoked or unreachable CA names that CA."""
-    if not pairs:
-        return _finding(Status.SKIP, "skipped: no certificate to check", "skipped: no chain",
-                        {})
-    results: list[Finding | None] = [None] * len(pairs)
-
-    def run(index: int, cert: x509.Certificate, issuer: x509.Certificate | None) -> None:
-        try:
-            results[index] = check_crl(cert, issuer, offline=offline, now=now, timeout=timeout,
-                                       resolve=resolve)
-        except Exception as exc:  # one certificate's bug must not hide the others
-            results[index] = _finding(Status.ERROR, "The CRL check could not run",
-                                      f"{type(exc).__name__}: {exc}", {})
-
-    threads = [threading.Thread(target=run, args=(i, c, iss), name="crl-chain", daemon=True)
-               for i, (c, iss) in enumerate(pairs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout + 3.0)
-    findings = [r or _finding(Status.ERROR, "The CRL check did not finish", "no result", {})
-                for r in results]
-    for i in range(1, len(findings)):
-        if findings[i].predicts == (NO_REVOCATION_CHECK,):
-            # A CA certificate without a CRL distribution point gives the client nothing to
-            # fetch; test-lab PKIs leave it out so that clients do not fail (inferred from the
-            # UAG/DirectAccess test lab guides), so it is noted, not judged.
-            findings[i] = dataclasses.replace(
-                findings[i], status=Status.SKIP, predicts=(), remediation_steps=(),
-                remediation="", detail="not checked: this CA certificate names no CRL "
-                "distribution point (inferred: clients then skip it)")
-    leaf = findings[0]
-    if len(findings) == 1:
-        return leaf
-    rank = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.PASS: 3, Status.SKIP: 4}
-    worst_index = min(range(len(findings)), key=lambda i: (rank[findings[i].status], i))
-    worst = findings[worst_index]
-    evidence = {"certificates": [
-        {"subject": subject_text(cert), "status": f.status.value, **dict(f.evidence)}
-        for (cert, _issuer), f in zip(pairs, findings, strict=True)]}
-    if worst_index == 0 or worst.status in (Status.PASS, Status.SKIP):
-        return dataclasses.replace(leaf, evidence={**leaf.evidence, **evidence},
-                                   detail=leaf.detail + f" (chain: {len(pairs)} certificates "
-                                   "checked)")
-    who = subject_text(pairs[worst_index][0])
-    return dataclasses.replace(worst, title=f"{worst.title}: {who}",
-                               detail=f"{who} (a CA in the served chain): {worst.detail}",
-                               evidence={**worst.evidence, **evidence})
-
-
-def graded_for_clients(finding: Finding, *, enforced: bool, why: str) -> Finding:
-    """cert.crl as the profile's clients feel it. Windows 7 enforces the IP-HTTPS CRL check;
-    KB 2980672 says Windows 8 and 8.1 skip it unless the server sets StrongCRLRequired (10 and
-    11 inferred alike). So when no listed client enforces it, a CRL that cannot be checked is a
-    warning; a revoked certificate stays a failure either way."""
-    unchecked = {REVOCATION_OFFLINE, NO_REVOCATION_CHECK}
-    if enforced or finding.status is not Status.FAIL:
-        return finding
-    if not finding.predicts or not set(finding.predicts) <= unchecked:
-        return finding
-    return dataclasses.replace(finding, status=Status.WARN,
-                               detail=f"{finding.detail} (warning only: {why})")

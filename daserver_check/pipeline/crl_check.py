@@ -13,7 +13,7 @@ from datetime import datetime
 
 from cryptography import x509
 
-from daserver_check.certs.crl import check_chain_crls, graded_for_clients
+from daserver_check.certs.crl_chain import check_chain_crls, graded_for_clients
 from daserver_check.certs.trust import TrustStore
 from daserver_check.certs.x509util import is_self_signed
 from daserver_check.model import Finding

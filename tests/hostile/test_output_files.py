@@ -15,7 +15,7 @@ import pytest
 
 from daserver_check.cli import main
 
-EXPLAIN = ["explain", "--code", "0x103"]
+EXPLAIN = ["explain", "--code", "0x103"]  # a known code: exit 0 (issue 11: --code is a lookup)
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def test_acceptance_symlink_and_device_in_a_subprocess(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("umask_022")
 def test_new_output_file_honours_the_umask(tmp_path: Path) -> None:
     out = tmp_path / "report.txt"
-    assert main([*EXPLAIN, "--output", str(out)]) == 2
+    assert main([*EXPLAIN, "--output", str(out)]) == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
     assert "0x103" in out.read_text()
 
@@ -126,7 +126,7 @@ def test_existing_regular_file_is_replaced_keeping_its_mode(tmp_path: Path) -> N
     out.write_text("old\n")
     out.chmod(0o640)
     old_inode = out.stat().st_ino
-    assert main([*EXPLAIN, "--format", "json", "--output", str(out)]) == 2
+    assert main([*EXPLAIN, "--format", "json", "--output", str(out)]) == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
     assert out.stat().st_ino != old_inode  # a rename, not a rewrite in place
     assert out.read_text().startswith("{")
@@ -136,7 +136,7 @@ def test_existing_regular_file_is_replaced_keeping_its_mode(tmp_path: Path) -> N
 def test_dash_is_standard_output(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert main([*EXPLAIN, "--format", "json", "--output", "-"]) == 2
+    assert main([*EXPLAIN, "--format", "json", "--output", "-"]) == 0
     assert capsys.readouterr().out.startswith("{")
     assert not (tmp_path / "-").exists()
 
