@@ -69,8 +69,8 @@ def raw_nc(permitted: list[x509.GeneralName] | None,
     as limbo's invalid-constraint cases set them)."""
     value = x509.NameConstraints(permitted_subtrees=[x509.DNSName("placeholder.invalid")],
                                  excluded_subtrees=None)
-    value._permitted_subtrees = permitted  # type: ignore[assignment]
-    value._excluded_subtrees = excluded  # type: ignore[assignment]
+    value._permitted_subtrees = permitted
+    value._excluded_subtrees = excluded
     return value
 
 
