@@ -7,9 +7,11 @@ CA certificates below the constraining CA are exempt (key rollover), the leaf ne
 constraining CA is checked on its own, so a lower CA cannot widen what a higher one permits.
 
 Only the forms an IP-HTTPS certificate carries are evaluated: dNSName and iPAddress. Other
-forms (rfc822Name, URI, directoryName, otherName) are listed as not evaluated; CryptoAPI marks
-unsupported forms with CERT_TRUST_HAS_NOT_SUPPORTED_NAME_CONSTRAINT, which is not fatal under
-the SSL policy, so leaving them out errs the same way (inferred).
+forms (rfc822Name, URI, directoryName, otherName) are listed as not evaluated. CryptoAPI has
+status bits for these cases (CERT_TRUST_HAS_NOT_SUPPORTED_NAME_CONSTRAINT,
+CERT_TRUST_HAS_NOT_DEFINED_NAME_CONSTRAINT; Microsoft Learn, "CERT_TRUST_STATUS structure
+(wincrypt.h)"), but how the SSL policy weighs them is not documented, so they are reported, not
+judged (inferred).
 
 The Subject CN. DirectAccess names its server by the Subject CN (docs/windows-facts.md §3), so a
 leaf CN that has the shape of a host name is checked against the dNSName subtrees as if it were
