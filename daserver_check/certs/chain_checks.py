@@ -238,8 +238,8 @@ def check_chain(ctx: Context, path: ChainPath) -> Finding:
         if stale:
             notes += (
                 " The chosen path does not use "
-                + ", ".join(f"{row['subject']} (not valid after {row['not_after']})"
-                            for row in stale[:3])
+                + ", ".join(f"{row['subject']} issued by {row['issuer']} (valid"
+                            f" {row['not_before']} to {row['not_after']})" for row in stale[:3])
                 + ("…" if len(stale) > 3 else "")
                 + "; clients that build the path the way CryptoAPI does ignore it."
             )
@@ -262,9 +262,10 @@ def check_chain(ctx: Context, path: ChainPath) -> Finding:
                 Status.WARN,
                 "The server sends an unneeded expired certificate",
                 f"Served: {', '.join(served[:5])}{'…' if len(served) > 5 else ''}.{notes}"
-                " Clients that take the first path they find (older non-Windows TLS libraries)"
-                " may still fail on it.",
-                remediation=_STALE_FIX,
+                " Clients that stop at the first path they find may still fail on it (OpenSSL"
+                " 1.0.2 did when Let's Encrypt's DST Root CA X3 cross-signature expired in"
+                " 2021).",
+                remediation=_STALE_FIX.replace("<thumbprint>", stale[0]["sha1"]),
                 evidence=evidence,
             )
         return ctx.finding(
