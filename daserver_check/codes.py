@@ -288,6 +288,21 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
             ),
         ),
         ClientErrorCode(
+            0x800B0114,
+            "CERT_E_INVALID_NAME",
+            "The certificate has an invalid name. Either the name is not included in the "
+            "permitted list, or it is explicitly excluded.",
+            (
+                Cause(
+                    "A CA on the chain has name constraints that exclude (or do not permit) "
+                    "the IP-HTTPS certificate's name",
+                    (FindingId.CERT_TRUST,),
+                    "CERT_CHAIN_POLICY_STATUS structure (wincrypt.h), Microsoft Learn; "
+                    "RFC 5280 §4.2.1.10",
+                ),
+            ),
+        ),
+        ClientErrorCode(
             0x80092013,
             "CRYPT_E_REVOCATION_OFFLINE",
             "The revocation function was unable to check revocation because the revocation "

@@ -8,6 +8,7 @@ cannot be read, or a bug in one check, becomes a finding with status error or fa
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -72,24 +73,36 @@ def analyse_chain(
             for finding_id in CERT_FINDING_IDS
         ]
 
+    path: ChainPath | None = None
+    path_error: Exception | None = None
+    try:
+        path = build_path(ctx.chain, trust.roots, now=ctx.now)
+    except Exception as exc:
+        path_error = exc
+    # Validity, signature and the chain's EKU are judged on the certificates the chosen path uses (chain.py:
+    # CryptoAPI judges the chain it chose, not every certificate the server sends); a served
+    # certificate off the path is cert.chain's evidence. Without a trusted path there is no
+    # chosen chain, so every served certificate is judged.
+    judged = _on_path(ctx, path)
     findings = [
         guarded(FindingId.CERT_SUBJECT_NAME, lambda: check_subject_name(ctx), address=ctx.address),
         guarded(FindingId.CERT_SUBJECT_EXTRA, lambda: check_subject_extra(ctx), address=ctx.address),
         guarded(FindingId.CERT_SAN, lambda: check_san(ctx), address=ctx.address),
-        guarded(FindingId.CERT_EKU, lambda: check_eku(ctx), address=ctx.address),
-        guarded(FindingId.CERT_VALIDITY, lambda: check_validity(ctx), address=ctx.address),
+        guarded(FindingId.CERT_EKU, lambda: check_eku(judged), address=ctx.address),
+        guarded(FindingId.CERT_VALIDITY, lambda: check_validity(judged), address=ctx.address),
     ]
-    path: ChainPath | None = None
-    path_error: Exception | None = None
-    try:
-        path = build_path(ctx.chain, trust.roots)
-    except Exception as exc:
-        path_error = exc
     for finding_id, check in ((FindingId.CERT_TRUST, check_trust), (FindingId.CERT_CHAIN, check_chain)):
         if path is None:
             findings.append(crashed(finding_id, path_error or RuntimeError("no path"), ctx.address))
         else:
             findings.append(guarded(finding_id, functools.partial(check, ctx, path), address=ctx.address))
     findings.append(guarded(FindingId.CERT_KEY, lambda: check_key(ctx), address=ctx.address))
-    findings.append(guarded(FindingId.CERT_SIGNATURE, lambda: check_signature(ctx), address=ctx.address))
+    findings.append(guarded(FindingId.CERT_SIGNATURE, lambda: check_signature(judged), address=ctx.address))
     return findings
+
+
+def _on_path(ctx: Context, path: ChainPath | None) -> Context:
+    """`ctx` restricted to the served certificates on the chosen trusted path, leaf first."""
+    if path is None or not path.trusted or not path.unused_served:
+        return ctx
+    return dataclasses.replace(ctx, chain=[ctx.chain[i] for i in path.served_on_path()])

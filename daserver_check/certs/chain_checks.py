@@ -1,21 +1,34 @@
 """cert.trust and cert.chain: does the served chain lead to a root the clients trust?
 
 Untrusted root or intermediate → 0x800B0109 CERT_E_UNTRUSTEDROOT on the client (KB 2980667,
-docs/windows-facts.md §3, §4). The path comes from `chain.build_path`.
+docs/windows-facts.md §3, §4). A trusted path whose CAs' name constraints exclude (or do not
+permit) the certificate's names → 0x800B0114 CERT_E_INVALID_NAME ("Either the name is not
+included in the permitted list, or it is explicitly excluded", Microsoft Learn,
+"CERT_CHAIN_POLICY_STATUS structure (wincrypt.h)", base policy errors). The path, chosen among
+all paths as CryptoAPI would, comes from `chain.build_path`.
 """
 
 from __future__ import annotations
 
 from daserver_check.certs.chain import ChainPath, PathEnd
 from daserver_check.certs.context import (
+    BIND_HINT,
     CERT_UNTRUSTED,
     MAX_EVIDENCE_CERTS,
     Context,
     capitalised,
 )
-from daserver_check.certs.x509util import is_self_signed, issuer_text, subject_text
+from daserver_check.certs.x509util import (
+    is_self_signed,
+    iso_utc,
+    issuer_text,
+    sha1_thumbprint,
+    subject_text,
+)
 from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status
+
+CERT_INVALID_NAME = 0x800B0114  # CERT_E_INVALID_NAME
 
 _TRUST_FIX = (
     "Make the clients trust the issuing root (Group Policy: Computer Configuration › Windows"
@@ -30,6 +43,13 @@ _INTERMEDIATE_FIX = (
     " IP-HTTPS certificate, then re-check."
 )
 
+_STALE_FIX = (
+    "Delete the expired certificate from the DA server's Local Computer › Intermediate"
+    " Certification Authorities store (certlm.msc, or Remove-Item"
+    " Cert:\\LocalMachine\\CA\\<thumbprint>) so that HTTP.sys stops sending it; clients"
+    " do not need it."
+)
+
 
 def _path_evidence(ctx: Context, path: ChainPath) -> dict[str, object]:
     return {
@@ -40,6 +60,13 @@ def _path_evidence(ctx: Context, path: ChainPath) -> dict[str, object]:
         "reason": path.reason,
         "trust_source": ctx.trust.source,
         "trust_store_size": len(ctx.trust.roots),
+        "trusted_paths": path.trusted_paths,
+        "why_chosen": path.why_chosen,
+        "name_constraints": {
+            "constraining_cas": list(path.constraints.constraining_cas),
+            "violations": [v.as_evidence() for v in path.constraints.violations[:MAX_EVIDENCE_CERTS]],
+            "not_evaluated": list(path.constraints.not_evaluated[:MAX_EVIDENCE_CERTS]),
+        },
     }
 
 
@@ -73,6 +100,8 @@ def check_trust(ctx: Context, path: ChainPath) -> Finding:
             evidence=evidence,
         )
     evidence["self_signed"] = False
+    if path.trusted and path.constraints.violations:
+        return _constraint_failure(ctx, path, evidence)
     if path.trusted:
         return ctx.finding(
             FindingId.CERT_TRUST,
@@ -95,11 +124,76 @@ def check_trust(ctx: Context, path: ChainPath) -> Finding:
         Status.FAIL,
         "No chain to a trusted root",
         f"Path: {_arrow(path)}. {capitalised(path.reason)} (trust store: {source},"
-        f" {len(ctx.trust.roots)} certificate{'s' if len(ctx.trust.roots) != 1 else ''}).",
+        f" {len(ctx.trust.roots)} certificate{'s' if len(ctx.trust.roots) != 1 else ''})."
+        + (f" {ctx.trust.note}" if ctx.trust.note else ""),
         predicts=(CERT_UNTRUSTED,),
         remediation=_TRUST_FIX,
         evidence=evidence,
     )
+
+
+def _constraint_failure(ctx: Context, path: ChainPath, evidence: dict[str, object]) -> Finding:
+    """A trusted path whose CA name constraints the certificate breaks (name_constraints.py)."""
+    violations = path.constraints.violations
+    first = violations[0]
+    shown = "; ".join(v.text() for v in violations[:3])
+    if len(violations) > 3:
+        shown += f"; and {len(violations) - 3} more"
+    if all(v.kind == "limit" for v in violations):
+        return ctx.finding(
+            FindingId.CERT_TRUST,
+            Status.ERROR,
+            "Name constraints could not be checked in full",
+            f"Path: {_arrow(path)}. {capitalised(shown)}.",
+            evidence=evidence,
+        )
+    if first.kind == "invalid-constraint":
+        title = f"Malformed name constraint in {first.ca}"
+    elif first.kind == "excluded":
+        title = f"Name constraints of {first.ca} exclude {first.name}"
+    else:
+        title = f"Name constraints of {first.ca} do not permit {first.name}"
+    return ctx.finding(
+        FindingId.CERT_TRUST,
+        Status.FAIL,
+        title,
+        f"Path: {_arrow(path)} (trust store: {ctx.trust.source}). {capitalised(shown)}"
+        " (RFC 5280 §4.2.1.10). Windows rejects such a chain with CERT_E_INVALID_NAME"
+        " (0x800B0114): the name is not in the permitted list or is explicitly excluded.",
+        predicts=(CERT_INVALID_NAME,),
+        remediation=(
+            f"Issue the IP-HTTPS certificate from a CA whose name constraints permit {ctx.host}"
+            " (or have the constraining CA re-issued with a namespace that includes it), then"
+            f" {BIND_HINT}."
+        ),
+        evidence=evidence,
+    )
+
+
+def _unneeded_outdated(ctx: Context, path: ChainPath) -> list[dict[str, str]]:
+    """Served certificates the chosen path does not use that are outside their validity
+    period: evidence for cert.chain, never a cert.validity failure (chain.py)."""
+    rows: list[dict[str, str]] = []
+    for index in path.unused_served:
+        cert = ctx.chain[index]
+        try:
+            not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
+        except Exception:
+            continue
+        if not_before <= ctx.now <= not_after:
+            continue
+        rows.append(
+            {
+                "subject": subject_text(cert),
+                "issuer": issuer_text(cert),
+                "not_before": iso_utc(not_before),
+                "not_after": iso_utc(not_after),
+                "sha1": sha1_thumbprint(cert),
+            }
+        )
+        if len(rows) >= MAX_EVIDENCE_CERTS:
+            break
+    return rows
 
 
 def _served_in_order(ctx: Context) -> bool:
@@ -139,6 +233,16 @@ def check_chain(ctx: Context, path: ChainPath) -> Finding:
     if path.trusted:
         missing = path.not_served()
         evidence["not_served"] = [subject_text(cert) for cert in missing]
+        stale = _unneeded_outdated(ctx, path)
+        evidence["unneeded_outdated"] = stale
+        if stale:
+            notes += (
+                " The chosen path does not use "
+                + ", ".join(f"{row['subject']} issued by {row['issuer']} (valid"
+                            f" {row['not_before']} to {row['not_after']})" for row in stale[:3])
+                + ("…" if len(stale) > 3 else "")
+                + "; clients that build the path the way CryptoAPI does ignore it."
+            )
         if missing:
             names = ", ".join(subject_text(cert) for cert in missing)
             return ctx.finding(
@@ -150,6 +254,18 @@ def check_chain(ctx: Context, path: ChainPath) -> Finding:
                 f" (AIA) or fail.{notes}",
                 predicts=(CERT_UNTRUSTED,),
                 remediation=_INTERMEDIATE_FIX,
+                evidence=evidence,
+            )
+        if stale:
+            return ctx.finding(
+                FindingId.CERT_CHAIN,
+                Status.WARN,
+                "The server sends an unneeded expired certificate",
+                f"Served: {', '.join(served[:5])}{'…' if len(served) > 5 else ''}.{notes}"
+                " Clients that stop at the first path they find may still fail on it (OpenSSL"
+                " 1.0.2 did when Let's Encrypt's DST Root CA X3 cross-signature expired in"
+                " 2021).",
+                remediation=_STALE_FIX.replace("<thumbprint>", stale[0]["sha1"]),
                 evidence=evidence,
             )
         return ctx.finding(

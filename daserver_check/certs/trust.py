@@ -1,5 +1,8 @@
 """The trust store the chain is checked against: the system's, or a `--ca-file` bundle.
 
+"The system's" is the operating system's store on Windows and macOS (certs/os_store.py) and
+the OpenSSL default bundle elsewhere.
+
 The only I/O of the certificate analysis. Reads are bounded (10 MB per file) because a CA file
 is user input like any other (docs/contract.md, reliability rules). The system store is read once per
 process: the exporter analyses a chain on every scrape.
@@ -13,7 +16,6 @@ import functools
 import os
 import re
 import ssl
-import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.utils import CryptographyDeprecationWarning
 
+from daserver_check.certs.os_store import OsStoreAccess, RealOsStore, read_os_roots
 from daserver_check.certs.x509util import unique_certificates
 from daserver_check.errors import DaserverCheckError
 from daserver_check.files import FileReadError, read_bounded
@@ -32,7 +35,6 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 # only those avoids loading the bundle that Debian keeps in the same directory twice.
 _HASH_NAME = re.compile(r"^[0-9a-f]{8}\.[0-9]+$")
 _MAX_CAPATH_FILES = 5000
-_SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
 
 _BEGIN = re.compile(rb"-----BEGIN ((?:TRUSTED |X509 )?CERTIFICATE|PKCS7)-----")
 
@@ -44,11 +46,13 @@ class TrustStoreError(DaserverCheckError):
 @dataclass(frozen=True)
 class TrustStore:
     roots: tuple[x509.Certificate, ...]
-    source: str  # "system" or the --ca-file path
+    source: str  # "system", the OS store's name (Windows, macOS) or the --ca-file path
+    note: str = ""  # a caveat the trust verdict repeats (e.g. Windows fetches roots on demand)
 
 
 def load_trust_store(ca_file: str | None) -> TrustStore:
-    """The system store when `ca_file` is None or "", else the PEM/DER/PKCS#7 file it names."""
+    """The system store when `ca_file` is None or "" (`system_store`), else the PEM/DER/PKCS#7
+    file it names: `--ca-file` always wins over the operating system's store."""
     if not ca_file:
         return _system_store()
     data = _read_bounded(ca_file)
@@ -196,35 +200,39 @@ def _capath_certs(capath: str) -> list[x509.Certificate]:
     return certs
 
 
-def _windows_root_certs() -> list[x509.Certificate]:
-    """The LocalMachine/CurrentUser ROOT store, keeping certificates trusted for any purpose
-    (`trust is True`) or for Server Authentication."""
-    certs: list[x509.Certificate] = []
-    if sys.platform == "win32":
-        for blob, encoding, trust in ssl.enum_certificates("ROOT"):
-            if encoding != "x509_asn":
-                continue
-            if not (trust is True or (isinstance(trust, set) and _SERVER_AUTH in trust)):
-                continue
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-                    certs.append(x509.load_der_x509_certificate(blob))
-            except ValueError:
-                continue
-    return certs
-
-
 @functools.cache
 def _system_store() -> TrustStore:
-    """ssl's default verify paths (cafile and capath, honouring SSL_CERT_FILE/SSL_CERT_DIR),
-    plus the Windows ROOT store. An empty result is returned as is: the analysis reports
-    "cannot decide" rather than "untrusted" (status error)."""
+    return system_store(RealOsStore())
+
+
+def system_store(access: OsStoreAccess) -> TrustStore:
+    """The store a client on this platform would use (issue: the `default` profile's verdict).
+
+    Windows and macOS: the operating system's store (certs/os_store.py), with certifi where
+    the OS gives none. Elsewhere: ssl's default verify paths (cafile and capath, honouring
+    SSL_CERT_FILE/SSL_CERT_DIR), named "system". An empty result is returned as is: the
+    analysis reports "cannot decide" rather than "untrusted" (status error).
+    """
+    os_roots = read_os_roots(access)
+    if os_roots is not None:
+        certs: list[x509.Certificate] = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            for blob in os_roots.der:
+                try:
+                    certs.append(x509.load_der_x509_certificate(blob))
+                except _PARSE_ERRORS:
+                    continue
+        if os_roots.pem:
+            try:
+                certs.extend(_parse_bundle(os_roots.pem, strict=False))
+            except ValueError:
+                pass
+        return TrustStore(tuple(unique_certificates(certs)), os_roots.source, os_roots.note)
     paths = ssl.get_default_verify_paths()
-    certs: list[x509.Certificate] = []
+    found: list[x509.Certificate] = []
     if paths.cafile:
-        certs.extend(_certs_from_file(paths.cafile))
+        found.extend(_certs_from_file(paths.cafile))
     if paths.capath:
-        certs.extend(_capath_certs(paths.capath))
-    certs.extend(_windows_root_certs())
-    return TrustStore(tuple(unique_certificates(certs)), "system")
+        found.extend(_capath_certs(paths.capath))
+    return TrustStore(tuple(unique_certificates(found)), "system")

@@ -597,3 +597,44 @@ def test_underscore_is_an_ordinary_character(files: Path,
                        "--offline")
     for fid in ("cert.subject-name", "cert.subject-extra", "cert.san"):
         assert one(report, fid)["status"] == "pass", one(report, fid)["detail"]
+
+
+# ---------------------------------------------------------------- paths and name constraints
+
+
+def test_expired_cross_certificate_in_chain_is_not_a_validity_failure(
+    files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A leaf issued by the trusted root, and --chain with an expired cross-certificate of that
+    root: CryptoAPI takes the shorter valid path, so the clients are fine."""
+    old_root = make_ca("Fabrikam Old Root CA", key=rsa_key("ca:Fabrikam Old Root CA"))
+    cross = make_ca("Contoso Test Root CA", issuer=old_root, key=rsa_key("ca:Contoso Test Root CA"),
+                    not_before=NOW - timedelta(days=4000), not_after=NOW - timedelta(days=30))
+    leaf_path, chain_path = files / "leaf.pem", files / "cross.pem"
+    leaf_path.write_bytes(fresh(issuer=root(), crl=False).cert.public_bytes(Encoding.PEM))
+    chain_path.write_bytes(cross.cert.public_bytes(Encoding.PEM))
+    report = cert_json(capsys, str(leaf_path), "--chain", str(chain_path), "--url", URL,
+                       "--ca-file", str(files / "root.pem"), "--offline")
+    assert one(report, "cert.validity")["status"] != "fail"
+    assert one(report, "cert.trust")["status"] == "pass"
+    chain = one(report, "cert.chain")
+    assert (chain["status"], chain["title"]) == (
+        "warn", "The server sends an unneeded expired certificate")
+
+
+def test_ca_whose_name_constraints_exclude_the_host_fails_trust(
+    files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    excluded = x509.NameConstraints(permitted_subtrees=None,
+                                    excluded_subtrees=[x509.DNSName("contoso.com")])
+    partner = with_extensions(make_ca("Contoso Partner CA", issuer=root()), root().key, [excluded])
+    leaf_path = files / "leaf.pem"
+    leaf_path.write_bytes(fresh(issuer=partner, crl=False).cert.public_bytes(Encoding.PEM)
+                          + partner.cert.public_bytes(Encoding.PEM))
+    report = cert_json(capsys, str(leaf_path), "--url", URL,
+                       "--ca-file", str(files / "root.pem"), "--offline")
+    trust = one(report, "cert.trust")
+    assert (trust["status"], trust["predicts"]) == ("fail", ["0x800B0114"])
+    assert "Contoso Partner CA" in trust["title"]
+    assert "excluded dNSName 'contoso.com'" in trust["detail"]
+    assert report["exit"] == 2
