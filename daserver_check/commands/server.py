@@ -54,6 +54,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="with --url: resolve the URL's host with this DNS server")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
                         help="deadline for fetching the served certificate (default 10)")
+    parser.add_argument("--profile", metavar="NAME|FILE",
+                        help="built-in profile name (default, lab, windows7) or a TOML file; "
+                        "its deployment.client_os decides which clients server.tls.schannel "
+                        "judges (default: the default profile)")
     parser.add_argument("--live", action="store_true",
                         help="read the running system (Windows only, run as administrator)")
     add_output_options(parser)
@@ -66,7 +70,14 @@ def run(args: argparse.Namespace) -> Report | int:
         raise InputError("--connect applies to --url only")
     if args.url and not 0 < args.timeout <= 300:
         raise InputError(f"--timeout {args.timeout:g}: must be more than 0 and at most 300 seconds")
+    from daserver_check.profile import ProfileError, load_profile
+
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as exc:
+        raise InputError(str(exc)) from None
     options = BundleOptions(
+        client_os=profile.deployment.client_os,
         url=args.url,
         cert_file=args.cert,
         connect=parse_connect(args.connect) if args.connect else None,
