@@ -34,7 +34,10 @@ from daserver_check.server.paths import (
     IPHTTPS_POLICY_KEYS,
     LOCALSYSTEM_CONNECTIONS,
     PROXYMGR_KEY,
+    SCHANNEL_CIPHERS,
     SCHANNEL_KEY,
+    SCHANNEL_KEY_EXCHANGE,
+    SCHANNEL_PROTOCOLS,
     SSL_BINDING_KEY,
     SSL_SNI_BINDING_KEY,
     TCPIP6_PARAMETERS,
@@ -253,11 +256,19 @@ def _dwords(values: dict[str, RegValue]) -> dict[str, int | None]:
 
 def _add_tls_policy(facts: Facts, view: RegistryView) -> None:
     """SCHANNEL's switches, the suite-order policy and the FIPS policy (docs/windows-facts.md §2)."""
-    if view.covers(SCHANNEL_KEY):
+    # The collect script exports all of SCHANNEL; an admin's own export may hold one subkey
+    # (`reg export "...\SCHANNEL\Protocols\TLS 1.0\Server"`): read from the highest one covered.
+    roots = [SCHANNEL_KEY, SCHANNEL_PROTOCOLS, SCHANNEL_CIPHERS, SCHANNEL_KEY_EXCHANGE]
+    roots += [f"{SCHANNEL_PROTOCOLS}\\{v}\\Server" for v in ("TLS 1.0", "TLS 1.1", "TLS 1.2")]
+    walked: list[str] = []
+    for root in roots:
+        if any(root.startswith(w + "\\") for w in walked) or not view.covers(root):
+            continue
+        walked.append(root)
         facts.schannel_collected = True
         facts.schannel_source = view.name
         base = len(SCHANNEL_KEY) + 1
-        for key in _walk(view, SCHANNEL_KEY):
+        for key in _walk(view, root):
             rel = key.path[base:].casefold() if len(key.path) > len(SCHANNEL_KEY) else ""
             facts.schannel[rel] = _dwords(dict(view.values(key.path) or {}))
     if view.covers(CIPHER_ORDER_POLICY):
