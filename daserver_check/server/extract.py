@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 
 from daserver_check.protocol.iphttps_state import IpHttpsJson
-from daserver_check.protocol.proxy_settings import ProxySettingsError, parse_connection_settings
-from daserver_check.protocol.remote_access import PsDocument
 from daserver_check.protocol.netsh import SslCertBinding, TunnelInterface, UrlAclEntry
+from daserver_check.protocol.proxy_settings import ProxySettingsError, parse_connection_settings
 from daserver_check.protocol.reg import RegType, RegValue
+from daserver_check.protocol.remote_access import PsDocument
 from daserver_check.protocol.security_descriptor import (
     SecurityDescriptor,
     SecurityDescriptorError,

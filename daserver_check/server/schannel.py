@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from daserver_check.clients import NULL_SUITES, PROFILES, ClientProfile, CipherSuite, TlsVersion
+from daserver_check.clients import NULL_SUITES, PROFILES, CipherSuite, ClientProfile, TlsVersion
 from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status
 from daserver_check.server.common import Options, not_collected, short_key

@@ -73,7 +73,7 @@ def test_paths_with_spaces_and_quotes(client: bool) -> None:
         if line.startswith("powershell "):
             # The folder reaches PowerShell in an environment variable: an apostrophe or a
             # space in it needs no quoting, and cmd expands nothing inside the command.
-            assert "%" not in line and "$env:DASC_OUT" in line or "DASC_KEY" in line, line
+            assert ("%" not in line and "$env:DASC_OUT" in line) or "DASC_KEY" in line, line
             assert line.count('"') == 2 and line.endswith('"'), line
             continue
         # In cmd, every use of the folder is inside double quotes (spaces, &, parentheses).

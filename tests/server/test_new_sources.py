@@ -13,9 +13,9 @@ import pytest
 
 from daserver_check.model import Finding, Status
 from daserver_check.pipeline.bundle import BundleOptions, inspect_bundle
+from daserver_check.protocol.reg import RegKey, RegType, RegValue, encode_sz, format_reg_export
 from daserver_check.server.artifacts import load
 from daserver_check.server.checks import Options, run_checks
-from daserver_check.protocol.reg import RegKey, RegType, RegValue, encode_sz, format_reg_export
 from daserver_check.server.paths import (
     CIPHER_ORDER_POLICY,
     FIPS_POLICY,
