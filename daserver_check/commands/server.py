@@ -23,15 +23,19 @@ HELP = "check a DirectAccess server's HTTP.sys, IPv6 and IP-HTTPS policy setup f
 DESCRIPTION = """\
 Read a bundle folder made by `daserver-check collect-script` (or single files: .reg exports,
 offline SYSTEM/SOFTWARE hives, `netsh http show urlacl|sslcert`, `netsh interface httpstunnel
-show interfaces`, Get-NetIPHttpsState/Configuration JSON; recognised by content, not by name)
-and check what makes IP-HTTPS fail on the server: conflicting or corrupt URL reservations
-(0x643/0x34), the SSL binding of the IP-HTTPS port (0x103), DisabledComponents, stale policy
-keys, cached client proxies. Every failure names the key or value to back up and remove, and
-the service to restart.
+show interfaces`, Get-NetIPHttpsState/Configuration JSON, Get-RemoteAccessHealth,
+Get-RemoteAccess, NRPT, Get-TlsCipherSuite and Get-NetAdapter JSON; recognised by content, not
+by name) and check what makes IP-HTTPS fail on the server: conflicting or corrupt URL
+reservations (0x643/0x34), the SSL binding of the IP-HTTPS port (0x103), DisabledComponents,
+stale policy keys, Remote Access health, the IP-HTTPS name inside the NRPT, Schannel/FIPS
+policy against the profile's clients (--profile), and on a `collect-script --client` bundle
+ghost adapters and system proxies. Every failure names the key or value to back up and remove,
+and the service to restart.
 
 examples:
   daserver-check server ./collected-da1/
   daserver-check server system.hive software.hive --cert iphttps.cer
+  daserver-check server ./collected-da1/ --profile windows7
   daserver-check server --live                       (on the DirectAccess server; Windows only)"""
 
 

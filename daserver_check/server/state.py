@@ -26,8 +26,8 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
     ("trace.", "daserver-check trace URL"),
     (FindingId.CERT_REPLACEMENT, "daserver-check cert NEW.pfx --against URL"),
     (FindingId.CERT_PRIVATE_KEY, "daserver-check cert CERT.pfx --url URL"),
-    ("client.", "daserver-check server CLIENT-BUNDLE/  (bundle from `daserver-check collect-script`"
-                " run on the client)"),
+    ("client.", "daserver-check server CLIENT-BUNDLE/  (bundle from `daserver-check collect-script"
+                " --client` run on the client)"),
     ("server.", "daserver-check server BUNDLE/  (bundle from `daserver-check collect-script` run "
                 "on the DirectAccess server)"),
     ("target.", "daserver-check probe URL"),
