@@ -56,7 +56,8 @@ _KB2980660 = "KB 2980660"
 # KB 2980635 lists the same causes for 0x2AF9 and 0x2AFC.
 _CONNECT_CAUSES: tuple[Cause, ...] = (
     Cause("A proxy server is blocking the connection",
-          (FindingId.PROXY_CONNECT, FindingId.CLIENT_PROXY), _KB2980635),
+          (FindingId.PROXY_CONNECT, FindingId.CLIENT_PROXY, FindingId.CLIENT_SYSTEM_PROXY),
+          _KB2980635),
     Cause(
         "The IP-HTTPS server's public name cannot be resolved",
         (FindingId.DNS_RESOLVE, FindingId.DNS_NODATA, FindingId.DNS_PRIVATE_ADDRESS),
@@ -90,7 +91,8 @@ _CONNECT_CAUSES: tuple[Cause, ...] = (
 _INTERFACE_CAUSES: tuple[Cause, ...] = (
     Cause(
         "A duplicate or corrupt IP-HTTPS interface, or stale IPHTTPS/IPHTTPSProfiles policy keys",
-        (FindingId.SERVER_IPHTTPS_POLICY, FindingId.SERVER_IPHTTPS_STATE),
+        (FindingId.SERVER_IPHTTPS_POLICY, FindingId.SERVER_IPHTTPS_STATE,
+         FindingId.CLIENT_ADAPTERS),
         _KB2980660,
     ),
     Cause(
@@ -101,7 +103,7 @@ _INTERFACE_CAUSES: tuple[Cause, ...] = (
     ),
     Cause(
         "IPv6 or the IPv6 transition adapters are disabled (DisabledComponents)",
-        (FindingId.SERVER_IPV6_COMPONENTS,),
+        (FindingId.SERVER_IPV6_COMPONENTS, FindingId.CLIENT_ADAPTERS),
         _KB2980660,
     ),
 )
@@ -172,7 +174,14 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
             0x2AF9,
             "WSAHOST_NOT_FOUND",
             "No such host is known: the client could not reach an IP-HTTPS server.",
-            _CONNECT_CAUSES,
+            (
+                *_CONNECT_CAUSES,
+                Cause(
+                    "The public name falls inside an NRPT namespace without an exemption",
+                    (FindingId.SERVER_NRPT,),
+                    "R. Hicks, DirectAccess NRPT Configuration with Split DNS; KB 3056560",
+                ),
+            ),
         ),
         ClientErrorCode(
             0x2AFC,
@@ -187,7 +196,7 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
                     # Public DNS still answers, so no outside probe sees it: the server's NRPT
                     # (Get-DAClientDnsConfiguration) or the client's (Get-DnsClientNrptPolicy)
                     # shows it. dns.private-address finds the related split-brain answer.
-                    (FindingId.DNS_PRIVATE_ADDRESS,),
+                    (FindingId.DNS_PRIVATE_ADDRESS, FindingId.SERVER_NRPT),
                     "KB 3056560",
                 ),
             ),
@@ -216,7 +225,7 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
                 ),
                 Cause(
                     "The public name lies inside an NRPT namespace without an exemption",
-                    (FindingId.DNS_PRIVATE_ADDRESS,),
+                    (FindingId.DNS_PRIVATE_ADDRESS, FindingId.SERVER_NRPT),
                     "KB 3056560, KB 3052855",
                 ),
             ),
@@ -261,7 +270,8 @@ CATALOGUE: Mapping[int, ClientErrorCode] = {
                 Cause(
                     "The server refuses every protocol version or suite a client offers "
                     "(e.g. TLS 1.0 disabled while Windows 7 clients remain)",
-                    (FindingId.TLS_CLIENT_WINDOWS7, FindingId.TLS_CLIENT_WINDOWS7_TLS12),
+                    (FindingId.TLS_CLIENT_WINDOWS7, FindingId.TLS_CLIENT_WINDOWS7_TLS12,
+                     FindingId.SERVER_TLS_SCHANNEL),
                     "Windows' message text of SEC_E_ILLEGAL_MESSAGE (a fatal TLS alert)",
                     inferred=True,
                 ),

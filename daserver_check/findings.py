@@ -70,8 +70,13 @@ class FindingId(enum.StrEnum):
     SERVER_IPV6_COMPONENTS = "server.ipv6.components"
     SERVER_IPHTTPS_POLICY = "server.iphttps.policy"
     SERVER_IPHTTPS_STATE = "server.iphttps.state"
+    SERVER_HEALTH = "server.health"
+    SERVER_NRPT = "server.nrpt"
+    SERVER_TLS_SCHANNEL = "server.tls.schannel"
     SERVER_INPUT = "server.input"
     CLIENT_PROXY = "client.proxy"
+    CLIENT_SYSTEM_PROXY = "client.system-proxy"
+    CLIENT_ADAPTERS = "client.adapters"
     EXPLAIN_CODE = "explain.code"
     BASELINE_WORSE = "baseline.worse"
     BASELINE_FIXED = "baseline.fixed"
@@ -196,8 +201,21 @@ _WHEN: Mapping[FindingId, str] = {
         'DisabledComponents disables tunnels/IP-HTTPS/IPv6 (fail) or is not 0/0x20 (warn)',
     FindingId.SERVER_IPHTTPS_POLICY: 'stale IPHTTPS / IPHTTPSProfiles policy keys',
     FindingId.SERVER_IPHTTPS_STATE: "the interface's Last Error Code is not 0x0",
+    FindingId.SERVER_HEALTH:
+        "`Get-RemoteAccessHealth` components not OK (Microsoft's own error text; Error fails, "
+        'Warning/Unknown warns)',
+    FindingId.SERVER_NRPT:
+        'the IP-HTTPS host falls under an NRPT namespace without an exemption',
+    FindingId.SERVER_TLS_SCHANNEL:
+        'Schannel/FIPS/suite-order policy leaves a profile client without a shared protocol or '
+        'suite (fail), or removes the null suites (warn)',
     FindingId.SERVER_INPUT: 'a listed server bundle cannot be read (`error`)',
     FindingId.CLIENT_PROXY: 'the client caches proxy entries (ProxyMgr)',
+    FindingId.CLIENT_SYSTEM_PROXY:
+        'a WinHTTP or LocalSystem proxy is set on the client (warn)',
+    FindingId.CLIENT_ADAPTERS:
+        'duplicate, not-present or disabled IP-HTTPS adapters (fail); disabled transition '
+        'adapters (warn)',
     FindingId.EXPLAIN_CODE:
         'the code is a failure: its meaning, causes and the checks that find them',
     FindingId.BASELINE_WORSE: 'findings worse than in the baseline report',
@@ -286,10 +304,23 @@ _SPECS: tuple[FindingSpec, ...] = (
           "collect the Tcpip\\v6Transition policy key"),
     _spec(F.SERVER_IPHTTPS_STATE, "IP-HTTPS interface state", _S, "server.state",
           (0x643, 0x34, 0x103, 0x2AF9, 0x2AFC), "collect `netsh interface httpstunnel show interfaces`"),
+    _spec(F.SERVER_HEALTH, "Remote Access component health", _S, "server.health", (),
+          "collect `Get-RemoteAccessHealth` (collect-script, ra-health.json)"),
+    _spec(F.SERVER_NRPT, "IP-HTTPS name and the NRPT", _S, "server.nrpt",
+          (0x2AF9, 0x2AFC, 0x274D),
+          "collect `Get-DAClientDnsConfiguration` (server) or `Get-DnsClientNrptPolicy` (client)"),
+    _spec(F.SERVER_TLS_SCHANNEL, "Schannel protocols, suites and FIPS policy", _S,
+          "server.schannel", (0x80090326,),
+          "collect the SCHANNEL, cipher-suite order and FIPS policy keys or Get-TlsCipherSuite"),
     _spec(F.SERVER_INPUT, "Server bundle could be read", (Command.CHECKLIST,),
           "commands.checklist"),
     _spec(F.CLIENT_PROXY, "Cached proxy entries (ProxyMgr)", _S, "server.checks", _CONNECT,
           "collect the iphlpsvc ProxyMgr key"),
+    _spec(F.CLIENT_SYSTEM_PROXY, "WinHTTP and LocalSystem proxy (client)", _S, "server.client",
+          _CONNECT, "collect `netsh winhttp show proxy` or LocalSystem's Internet settings "
+          "(collect-script --client)"),
+    _spec(F.CLIENT_ADAPTERS, "IP-HTTPS and transition adapters (client)", _S, "server.client",
+          _INTERFACE, "collect `Get-NetAdapter -IncludeHidden` (collect-script --client)"),
     _spec(F.EXPLAIN_CODE, "What a client error code means", (Command.EXPLAIN,), "commands.explain"),
     _spec(F.BASELINE_WORSE, "Findings worse than the baseline", (Command.CHECKLIST,), "baseline",
           (), "give --baseline"),

@@ -232,13 +232,14 @@ def _bundle_options(profile: Profile) -> BundleOptions:
     from daserver_check.pipeline.bundle import BundleOptions
 
     if not profile.deployment.urls:
-        return BundleOptions()
+        return BundleOptions(client_os=profile.deployment.client_os)
     # The binding must hold the certificate served at the (first) URL now.
     entries = profile.deployment.entry_points
     return BundleOptions(
         url=profile.deployment.urls[0],
         connect=parse_connect(entries[0]) if entries else None,
         resolvers=profile.dns.resolvers,
+        client_os=profile.deployment.client_os,
     )
 
 

@@ -23,15 +23,19 @@ HELP = "check a DirectAccess server's HTTP.sys, IPv6 and IP-HTTPS policy setup f
 DESCRIPTION = """\
 Read a bundle folder made by `daserver-check collect-script` (or single files: .reg exports,
 offline SYSTEM/SOFTWARE hives, `netsh http show urlacl|sslcert`, `netsh interface httpstunnel
-show interfaces`, Get-NetIPHttpsState/Configuration JSON; recognised by content, not by name)
-and check what makes IP-HTTPS fail on the server: conflicting or corrupt URL reservations
-(0x643/0x34), the SSL binding of the IP-HTTPS port (0x103), DisabledComponents, stale policy
-keys, cached client proxies. Every failure names the key or value to back up and remove, and
-the service to restart.
+show interfaces`, Get-NetIPHttpsState/Configuration JSON, Get-RemoteAccessHealth,
+Get-RemoteAccess, NRPT, Get-TlsCipherSuite and Get-NetAdapter JSON; recognised by content, not
+by name) and check what makes IP-HTTPS fail on the server: conflicting or corrupt URL
+reservations (0x643/0x34), the SSL binding of the IP-HTTPS port (0x103), DisabledComponents,
+stale policy keys, Remote Access health, the IP-HTTPS name inside the NRPT, Schannel/FIPS
+policy against the profile's clients (--profile), and on a `collect-script --client` bundle
+ghost adapters and system proxies. Every failure names the key or value to back up and remove,
+and the service to restart.
 
 examples:
   daserver-check server ./collected-da1/
   daserver-check server system.hive software.hive --cert iphttps.cer
+  daserver-check server ./collected-da1/ --profile windows7
   daserver-check server --live                       (on the DirectAccess server; Windows only)"""
 
 
@@ -54,6 +58,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="with --url: resolve the URL's host with this DNS server")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
                         help="deadline for fetching the served certificate (default 10)")
+    parser.add_argument("--profile", metavar="NAME|FILE",
+                        help="built-in profile name (default, lab, windows7) or a TOML file; "
+                        "its deployment.client_os decides which clients server.tls.schannel "
+                        "judges (default: the default profile)")
     parser.add_argument("--live", action="store_true",
                         help="read the running system (Windows only, run as administrator)")
     add_output_options(parser)
@@ -66,7 +74,14 @@ def run(args: argparse.Namespace) -> Report | int:
         raise InputError("--connect applies to --url only")
     if args.url and not 0 < args.timeout <= 300:
         raise InputError(f"--timeout {args.timeout:g}: must be more than 0 and at most 300 seconds")
+    from daserver_check.profile import ProfileError, load_profile
+
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as exc:
+        raise InputError(str(exc)) from None
     options = BundleOptions(
+        client_os=profile.deployment.client_os,
         url=args.url,
         cert_file=args.cert,
         connect=parse_connect(args.connect) if args.connect else None,

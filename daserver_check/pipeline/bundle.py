@@ -8,6 +8,7 @@ stage). Unreadable input raises `InputError`; everything learned is a finding.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -29,6 +30,8 @@ class BundleOptions:
     connect: tuple[str, int | None] | None = None  # fetch the served certificate from here
     resolvers: tuple[str, ...] = ()
     timeout: float = 10.0
+    # The profile's deployment.client_os: which clients server.tls.schannel judges for.
+    client_os: tuple[str, ...] = ("windows10", "windows11")
 
 
 def inspect_bundle(paths: Sequence[str], options: BundleOptions) -> TargetReport:
@@ -50,6 +53,7 @@ def inspect_facts(facts: Facts, target: str, options: BundleOptions) -> TargetRe
                        cert_label=f"--cert {options.cert_file}")
     elif options.url:
         opts = _served_options(options.url, options)
+    opts = dataclasses.replace(opts, client_os=options.client_os)
     return TargetReport(target, tuple(run_checks(facts, opts)))
 
 

@@ -12,6 +12,12 @@ from pathlib import Path
 
 from daserver_check.errors import InputError
 from daserver_check.files import FileReadError, read_bounded, read_head
+from daserver_check.protocol.collect_status import (
+    CollectStatusError,
+    StepStatus,
+    looks_like_status,
+    parse_collect_status,
+)
 from daserver_check.protocol.iphttps_state import IpHttpsJsonError, parse_iphttps_json
 from daserver_check.protocol.netsh import (
     NetshParseError,
@@ -21,12 +27,20 @@ from daserver_check.protocol.netsh import (
     parse_sslcert,
     parse_urlacl,
 )
+from daserver_check.protocol.proxy_settings import (
+    ProxySettingsError,
+    looks_like_winhttp,
+    parse_winhttp_text,
+)
+from daserver_check.protocol.ps_json import PsJsonError
 from daserver_check.protocol.reg import RegParseError, decode_text, parse_reg_text
+from daserver_check.protocol.remote_access import parse_powershell
 from daserver_check.server.extract import (
     add_netsh_httpstunnel,
     add_netsh_sslcert,
     add_netsh_urlacl,
     add_powershell,
+    add_ps_document,
     add_registry,
 )
 from daserver_check.server.facts import Facts
@@ -47,8 +61,18 @@ INPUTS_BY_NAME: dict[str, tuple[str, ...]] = {
     "sslcert.txt": ("bindings",),
     "httpstunnel.txt": ("interfaces",),
     "iphttps.json": ("interfaces",),
-    "system.hiv": ("reservations", "bindings", "ipv6", "proxymgr"),
-    "software.hiv": ("policy",),
+    "system.hiv": ("reservations", "bindings", "ipv6", "proxymgr", "schannel", "fips"),
+    "software.hiv": ("policy", "cipherorder"),
+    "schannel.reg": ("schannel",),
+    "cipherorder.reg": ("cipherorder",),
+    "fips.reg": ("fips",),
+    "ra-health.json": ("health",),
+    "remoteaccess.json": ("remoteaccess",),
+    "nrpt.json": ("nrpt",),
+    "tls-ciphersuites.json": ("tlssuites",),
+    "netadapters.json": ("adapters",),
+    "winhttp-proxy.txt": ("winhttp",),
+    "localsystem-proxy.reg": ("localsystem",),
 }
 
 # netsh run without administrator rights prints this instead of the data (English; localized
@@ -69,6 +93,8 @@ def sniff(head: bytes) -> str | None:
         return "reg"
     if stripped.startswith(("{", "[")):
         return "json"
+    if looks_like_status(stripped):
+        return "status"
     return "netsh"
 
 
@@ -176,18 +202,30 @@ def load_file(facts: Facts, path: Path, *, explicit: bool = True) -> None:
         facts.sources.append((name, "reg"))
         return
     if kind == "json":
+        _load_json(facts, path, data, explicit=explicit)
+        return
+    if kind == "status":
         try:
-            doc = parse_iphttps_json(data)
-        except IpHttpsJsonError as exc:
-            _unusable(facts, path, f"JSON: {exc}", explicit=explicit)
+            steps = parse_collect_status(decode_output(data))
+        except (CollectStatusError, NetshParseError) as exc:
+            facts.problems.append((name, f"collect status: {exc}"))
             return
-        add_powershell(facts, doc, name)
-        facts.sources.append((name, "powershell"))
+        add_collect_status(facts, steps, path.parent)
+        facts.sources.append((name, "collect status"))
         return
     try:
         text = decode_output(data)
     except NetshParseError as exc:
         facts.problems.append((name, str(exc)))
+        return
+    if looks_like_winhttp(text):
+        try:
+            facts.winhttp_proxy = parse_winhttp_text(text)
+        except ProxySettingsError as exc:
+            _unusable(facts, path, f"netsh winhttp: {exc}", explicit=explicit)
+            return
+        facts.winhttp_source = name
+        facts.sources.append((name, "netsh winhttp"))
         return
     netsh_kind = detect_kind(text) if kind == "netsh" else None
     if netsh_kind == "urlacl":
@@ -200,3 +238,50 @@ def load_file(facts: Facts, path: Path, *, explicit: bool = True) -> None:
         _unusable(facts, path, _why_unrecognised(data), explicit=False)
         return
     facts.sources.append((name, f"netsh {netsh_kind}"))
+
+
+def _load_json(facts: Facts, path: Path, data: bytes, *, explicit: bool) -> None:
+    """One JSON file: Get-NetIPHttps* objects, the other cmdlets' objects, or both."""
+    name = str(path)
+    try:
+        iphttps = parse_iphttps_json(data)
+    except IpHttpsJsonError:
+        iphttps = None
+    try:
+        other = parse_powershell(data)
+    except PsJsonError as exc:
+        other = None
+        error = str(exc)
+    if iphttps is None and other is None:
+        if error.startswith("JSON without"):
+            error = ("no objects of a known cmdlet (Get-NetIPHttps*, Get-RemoteAccessHealth, "
+                     "Get-RemoteAccess, Get-DAClientDnsConfiguration, Get-DnsClientNrptPolicy, "
+                     "Get-TlsCipherSuite, Get-NetAdapter)")
+        _unusable(facts, path, f"JSON: {error}", explicit=explicit)
+        return
+    if iphttps is not None:
+        add_powershell(facts, iphttps, name)
+    if other is not None:
+        add_ps_document(facts, other, name)
+    facts.sources.append((name, "powershell"))
+
+
+def add_collect_status(facts: Facts, steps: tuple[StepStatus, ...], folder: Path) -> None:
+    """Denied or failed steps make their inputs undecided (error); a missing cmdlet makes them
+    "not available" (skip, with the reason)."""
+    facts.collect_status.extend(steps)
+    for step in steps:
+        where = str(folder / step.file)
+        inputs = INPUTS_BY_NAME.get(step.file.casefold(), ())
+        if step.result == "denied":
+            why = f"access denied while collecting ({step.detail or step.step})"
+            facts.mark_unusable(where, why, inputs)
+            facts.problems.append((where, why))
+        elif step.result == "failed":
+            why = f"the collect step failed ({step.detail or step.step})"
+            facts.mark_unusable(where, why, inputs)
+            facts.problems.append((where, why))
+        elif step.result == "missing":
+            for need in inputs:
+                facts.not_available[need] = (f"{step.detail or step.step} does not exist on the "
+                                             "collected system")

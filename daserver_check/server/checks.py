@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Status, guarded, guarded_stage
 from daserver_check.server.binding import check_sslcert_binding
+from daserver_check.server.client import check_adapters, check_system_proxy
 from daserver_check.server.common import (
     CONNECT_CODES,
     INTERFACE_CODES,
@@ -24,6 +25,8 @@ from daserver_check.server.common import (
     short_key,
 )
 from daserver_check.server.facts import Facts
+from daserver_check.server.health import check_health
+from daserver_check.server.nrpt import check_nrpt
 from daserver_check.server.paths import (
     DISABLED_COMPONENTS,
     IPHTTPS_POLICY_KEYS,
@@ -31,6 +34,7 @@ from daserver_check.server.paths import (
     TCPIP6_PARAMETERS,
     V6TRANSITION,
 )
+from daserver_check.server.schannel import check_schannel
 from daserver_check.server.state import state_finding
 from daserver_check.server.urlacl import (
     check_urlacl_acl,
@@ -219,6 +223,15 @@ _SINGLE: tuple[tuple[FindingId, Callable[[Facts, Options], Finding]], ...] = (
     (FindingId.SERVER_SSLCERT_BINDING, check_sslcert_binding),
     (FindingId.SERVER_IPV6_COMPONENTS, check_ipv6_components),
     (FindingId.SERVER_IPHTTPS_POLICY, check_iphttps_policy),
+    (FindingId.SERVER_HEALTH, check_health),
+    (FindingId.SERVER_NRPT, check_nrpt),
+    (FindingId.SERVER_TLS_SCHANNEL, check_schannel),
+)
+
+# Client-side checks (a `collect-script --client` bundle), after client.proxy.
+_CLIENT: tuple[tuple[FindingId, Callable[[Facts, Options], Finding]], ...] = (
+    (FindingId.CLIENT_SYSTEM_PROXY, check_system_proxy),
+    (FindingId.CLIENT_ADAPTERS, check_adapters),
 )
 
 
@@ -232,5 +245,7 @@ def run_checks(facts: Facts, opts: Options | None = None) -> list[Finding]:
                                   lambda: check_iphttps_state(facts, options)))
     findings.append(guarded(FindingId.CLIENT_PROXY,
                             functools.partial(check_client_proxy, facts, options)))
+    for fid, check in _CLIENT:
+        findings.append(guarded(fid, functools.partial(check, facts, options)))
     artifacts = guarded(FindingId.SERVER_ARTIFACTS, lambda: check_artifacts(facts, findings))
     return [artifacts, *findings]

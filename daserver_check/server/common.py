@@ -24,6 +24,8 @@ RESTART_IPHLPSVC = (
 class Options:
     cert_thumbprint: str | None = None  # lower-case hex SHA-1 of --cert
     cert_label: str = ""
+    # The profile's deployment.client_os (clients.PROFILES names); the default profile's list.
+    client_os: tuple[str, ...] = ("windows10", "windows11")
 
 
 def short_key(key: str) -> str:
@@ -61,4 +63,8 @@ def not_collected(fid: FindingId, title: str, facts: Facts, need: str, what: str
                        remediation="Run `daserver-check collect-script` again on the server from "
                        "an elevated prompt, and check the files it writes.",
                        evidence={"unusable": [{"path": p, "why": w} for p, w in unusable]})
+    missing = facts.not_available.get(need)
+    if missing:
+        return Finding(fid, Status.SKIP, title,
+                       detail=f"skipped: not collected ({what}): {missing}")
     return Finding(fid, Status.SKIP, title, detail=f"skipped: not collected ({what})")

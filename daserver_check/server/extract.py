@@ -11,7 +11,9 @@ import uuid
 
 from daserver_check.protocol.iphttps_state import IpHttpsJson
 from daserver_check.protocol.netsh import SslCertBinding, TunnelInterface, UrlAclEntry
+from daserver_check.protocol.proxy_settings import ProxySettingsError, parse_connection_settings
 from daserver_check.protocol.reg import RegType, RegValue
+from daserver_check.protocol.remote_access import PsDocument
 from daserver_check.protocol.security_descriptor import (
     SecurityDescriptor,
     SecurityDescriptorError,
@@ -26,9 +28,16 @@ from daserver_check.server.facts import (
     Reservation,
 )
 from daserver_check.server.paths import (
+    CIPHER_ORDER_POLICY,
     DISABLED_COMPONENTS,
+    FIPS_POLICY,
     IPHTTPS_POLICY_KEYS,
+    LOCALSYSTEM_CONNECTIONS,
     PROXYMGR_KEY,
+    SCHANNEL_CIPHERS,
+    SCHANNEL_KEY,
+    SCHANNEL_KEY_EXCHANGE,
+    SCHANNEL_PROTOCOLS,
     SSL_BINDING_KEY,
     SSL_SNI_BINDING_KEY,
     TCPIP6_PARAMETERS,
@@ -110,6 +119,24 @@ def add_powershell(facts: Facts, doc: IpHttpsJson, source: str) -> None:
                 for s in doc.states
             ]
         )
+
+
+def add_ps_document(facts: Facts, doc: PsDocument, source: str) -> None:
+    """Get-RemoteAccessHealth, Get-RemoteAccess, NRPT, Get-TlsCipherSuite, Get-NetAdapter."""
+    if doc.health is not None:
+        facts.health = [*(facts.health or []), *doc.health]
+        facts.health_source = facts.health_source or source
+    if doc.remote_access is not None and facts.remote_access is None:
+        facts.remote_access = doc.remote_access
+    if doc.nrpt is not None:
+        facts.nrpt = [*(facts.nrpt or []), *doc.nrpt]
+        facts.nrpt_source = facts.nrpt_source or f"{source} ({doc.nrpt_source})"
+    if doc.tls_suites is not None:
+        facts.tls_suites = [*(facts.tls_suites or []), *doc.tls_suites]
+        facts.tls_suites_source = facts.tls_suites_source or source
+    if doc.adapters is not None:
+        facts.adapters = [*(facts.adapters or []), *doc.adapters]
+        facts.adapters_source = facts.adapters_source or source
 
 
 # --- registry --------------------------------------------------------------------------------
@@ -210,3 +237,55 @@ def add_registry(facts: Facts, view: RegistryView) -> None:
     if view.covers(PROXYMGR_KEY):
         facts.proxymgr_collected = True
         facts.proxymgr.extend(_walk(view, PROXYMGR_KEY))
+    _add_tls_policy(facts, view)
+    if view.covers(LOCALSYSTEM_CONNECTIONS):
+        facts.localsystem_proxy_collected = True
+        facts.localsystem_source = view.name
+        lower = {k.casefold(): v for k, v in (view.values(LOCALSYSTEM_CONNECTIONS) or {}).items()}
+        blob = lower.get("defaultconnectionsettings")
+        if blob is not None:
+            try:
+                facts.localsystem_proxy = parse_connection_settings(blob.data)
+            except ProxySettingsError as exc:
+                facts.problems.append((view.name, f"DefaultConnectionSettings: {exc}"))
+
+
+def _dwords(values: dict[str, RegValue]) -> dict[str, int | None]:
+    return {name.casefold(): value.as_int() for name, value in values.items()}
+
+
+def _add_tls_policy(facts: Facts, view: RegistryView) -> None:
+    """SCHANNEL's switches, the suite-order policy and the FIPS policy (docs/windows-facts.md §2)."""
+    # The collect script exports all of SCHANNEL; an admin's own export may hold one subkey
+    # (`reg export "...\SCHANNEL\Protocols\TLS 1.0\Server"`): read from the highest one covered.
+    roots = [SCHANNEL_KEY, SCHANNEL_PROTOCOLS, SCHANNEL_CIPHERS, SCHANNEL_KEY_EXCHANGE]
+    roots += [f"{SCHANNEL_PROTOCOLS}\\{v}\\Server" for v in ("TLS 1.0", "TLS 1.1", "TLS 1.2")]
+    walked: list[str] = []
+    for root in roots:
+        if any(root.startswith(w + "\\") for w in walked) or not view.covers(root):
+            continue
+        walked.append(root)
+        facts.schannel_collected = True
+        facts.schannel_source = view.name
+        base = len(SCHANNEL_KEY) + 1
+        for key in _walk(view, root):
+            rel = key.path[base:].casefold() if len(key.path) > len(SCHANNEL_KEY) else ""
+            facts.schannel[rel] = _dwords(dict(view.values(key.path) or {}))
+    if view.covers(CIPHER_ORDER_POLICY):
+        facts.cipher_order_collected = True
+        facts.cipher_order_source = view.name
+        lower = {k.casefold(): v for k, v in (view.values(CIPHER_ORDER_POLICY) or {}).items()}
+        functions = lower.get("functions")
+        if functions is not None:
+            # Group Policy writes one comma-separated REG_SZ; Enable-TlsCipherSuite's local
+            # list is a REG_MULTI_SZ. Both spellings are read.
+            items = functions.as_multi_sz()
+            if items is None:
+                items = (functions.as_str() or "").split(",")
+            facts.cipher_order = [i.strip() for i in items if i.strip()]
+    if view.covers(FIPS_POLICY):
+        facts.fips_collected = True
+        facts.fips_source = view.name
+        lower = {k.casefold(): v for k, v in (view.values(FIPS_POLICY) or {}).items()}
+        enabled = lower.get("enabled")
+        facts.fips_enabled = None if enabled is None else bool(enabled.as_int())

@@ -9,6 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from daserver_check.protocol.collect_status import StepStatus
+from daserver_check.protocol.proxy_settings import ProxySettings
+from daserver_check.protocol.remote_access import (
+    HealthComponent,
+    NetAdapter,
+    NrptRule,
+    RemoteAccessConfig,
+    TlsSuite,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Reservation:
@@ -87,6 +97,38 @@ class Facts:
     # Collected but unusable, per input the checks need ("reservations", "bindings", …):
     # (path, why). A check whose input is missing says `error` with these reasons, not `skip`.
     unusable: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # Get-RemoteAccessHealth / Get-RemoteAccess / NRPT / Get-TlsCipherSuite / Get-NetAdapter.
+    health: list[HealthComponent] | None = None
+    health_source: str = ""
+    remote_access: RemoteAccessConfig | None = None
+    nrpt: list[NrptRule] | None = None
+    nrpt_source: str = ""
+    tls_suites: list[TlsSuite] | None = None
+    tls_suites_source: str = ""
+    adapters: list[NetAdapter] | None = None
+    adapters_source: str = ""
+    # Schannel: every key under SCHANNEL (path relative to it, lower case) -> its DWORD values
+    # (lower-case names). The cipher-suite order policy's `Functions` list (None: not set), and
+    # the FIPS policy's `Enabled` (None: not set).
+    schannel_collected: bool = False
+    schannel: dict[str, dict[str, int | None]] = field(default_factory=dict)
+    schannel_source: str = ""
+    cipher_order_collected: bool = False
+    cipher_order: list[str] | None = None
+    cipher_order_source: str = ""
+    fips_collected: bool = False
+    fips_enabled: bool | None = None
+    fips_source: str = ""
+    # Client proxies: `netsh winhttp show proxy`, and LocalSystem's DefaultConnectionSettings.
+    winhttp_proxy: ProxySettings | None = None
+    winhttp_source: str = ""
+    localsystem_proxy_collected: bool = False
+    localsystem_proxy: ProxySettings | None = None
+    localsystem_source: str = ""
+    # collect-status.txt: what each step of the collect script did.
+    collect_status: list[StepStatus] = field(default_factory=list)
+    # Inputs whose cmdlet does not exist where the bundle was collected: input -> why.
+    not_available: dict[str, str] = field(default_factory=dict)
 
     def mark_unusable(self, path: str, why: str, inputs: tuple[str, ...]) -> None:
         for name in inputs:

@@ -19,18 +19,45 @@ V6TRANSITION = HKLM + r"\SOFTWARE\Policies\Microsoft\Windows\Tcpip\v6Transition"
 IPHTTPS_POLICY_KEYS = (V6TRANSITION + r"\IPHTTPS", V6TRANSITION + r"\IPHTTPSProfiles")  # KB 2980660
 PROXYMGR_KEY = HKLM + r"\SYSTEM\CurrentControlSet\Services\iphlpsvc\Parameters\ProxyMgr"  # KB 2980635
 
+# Schannel's protocol and cipher switches (Learn: "TLS, DTLS, and SSL protocol version settings",
+# "TLS registry settings"), the cipher-suite order Group Policy writes (Learn: "Prioritizing
+# Schannel Cipher Suites": SSL Cipher Suite Order, value `Functions`), and the FIPS policy
+# (Learn: "System cryptography: Use FIPS compliant algorithms ...", value `Enabled`).
+SCHANNEL_KEY = HKLM + r"\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL"
+SCHANNEL_PROTOCOLS = SCHANNEL_KEY + r"\Protocols"
+SCHANNEL_CIPHERS = SCHANNEL_KEY + r"\Ciphers"
+SCHANNEL_KEY_EXCHANGE = SCHANNEL_KEY + r"\KeyExchangeAlgorithms"
+CIPHER_ORDER_POLICY = HKLM + r"\SOFTWARE\Policies\Microsoft\Cryptography\Configuration\SSL\00010002"
+FIPS_POLICY = HKLM + r"\SYSTEM\CurrentControlSet\Control\Lsa\FipsAlgorithmPolicy"
+# The LocalSystem account's Internet settings (the IP Helper service runs as LocalSystem).
+LOCALSYSTEM_CONNECTIONS = (
+    r"HKEY_USERS\S-1-5-18\Software\Microsoft\Windows\CurrentVersion\Internet Settings\Connections"
+)
+
 # The keys collect-script exports, one file each (reg export takes one key per call).
 EXPORTED_KEYS = (
     ("http.reg", HKLM + r"\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"),
     ("tcpip6.reg", TCPIP6_PARAMETERS),
     ("v6transition.reg", V6TRANSITION),
     ("proxymgr.reg", PROXYMGR_KEY),
+    ("schannel.reg", SCHANNEL_KEY),
+    ("cipherorder.reg", CIPHER_ORDER_POLICY),
+    ("fips.reg", FIPS_POLICY),
+)
+
+# What `collect-script --client` exports (KB 2980660's client side: DisabledComponents, the
+# IP-HTTPS policy keys; KB 2980635's ProxyMgr; the LocalSystem proxy).
+CLIENT_EXPORTED_KEYS = (
+    ("tcpip6.reg", TCPIP6_PARAMETERS),
+    ("v6transition.reg", V6TRANSITION),
+    ("proxymgr.reg", PROXYMGR_KEY),
+    ("localsystem-proxy.reg", LOCALSYSTEM_CONNECTIONS),
 )
 
 # IP-HTTPS binds its certificate with this application id (KB 973982, docs/windows-facts.md §5).
 IPHTTPS_APP_ID = "{5d8e2743-ef20-4d38-8751-7e400f200e65}"
 
-_ROOTS = {"HKLM": HKLM, "HKEY_LOCAL_MACHINE": HKLM}
+_ROOTS = {"HKLM": HKLM, "HKEY_LOCAL_MACHINE": HKLM, "HKU": "HKEY_USERS"}
 _CONTROL_SET = re.compile(r"\\ControlSet\d{3}(?=\\|$)", re.IGNORECASE)
 
 

@@ -27,7 +27,7 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
     (FindingId.CERT_REPLACEMENT, "daserver-check cert NEW.pfx --against URL"),
     (FindingId.CERT_PRIVATE_KEY, "daserver-check cert CERT.pfx --url URL"),
     ("client.", "daserver-check server CLIENT-BUNDLE/  (bundle from daserver-check collect-script"
-                " run on the client)"),
+                " --client run on the client)"),
     ("server.", "daserver-check server BUNDLE/  (bundle from daserver-check collect-script run "
                 "on the DirectAccess server)"),
     ("target.", "daserver-check probe URL"),

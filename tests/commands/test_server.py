@@ -177,3 +177,42 @@ def test_redacted_sslcert_paste_is_recognised(tmp_path: Path,
     binding = findings["server.sslcert.binding"]
     assert binding["status"] != "skip"
     assert binding["evidence"]["bindings"][0]["cert_hash"] is None
+
+
+def test_profile_decides_which_clients_schannel_judges(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 12's acceptance: TLS 1.0 disabled for the server and a profile with windows7.
+    from daserver_check.protocol.reg import RegKey, RegType, RegValue, format_reg_export
+    from daserver_check.server.paths import SCHANNEL_KEY
+
+    key = RegKey(f"{SCHANNEL_KEY}\\Protocols\\TLS 1.0\\Server",
+                 (RegValue("Enabled", RegType.DWORD, (0).to_bytes(4, "little")),))
+    (tmp_path / "schannel.reg").write_bytes(format_reg_export([key]))
+    rc, doc = run_json([str(tmp_path), "--profile", "windows7"], capsys)
+    found = {f["id"]: f for f in doc["targets"][0]["findings"]}
+    assert found["server.tls.schannel"]["status"] == "fail"
+    assert found["server.tls.schannel"]["predicts"] == ["0x80090326"]
+    assert rc == 2
+    # No --profile: the default profile (Windows 10 and 11) has TLS 1.1/1.2 left.
+    rc, doc = run_json([str(tmp_path)], capsys)
+    found = {f["id"]: f for f in doc["targets"][0]["findings"]}
+    assert found["server.tls.schannel"]["status"] == "pass"
+    assert rc == 0
+    assert main(["server", str(tmp_path), "--profile", "no-such-profile"]) == 3
+
+
+def test_new_cmdlet_samples_through_the_cli(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    ra = FIXTURES / "remoteaccess"
+    for src, name in (("ra-health-error.json", "ra-health.json"),
+                      ("nrpt-caught.json", "nrpt.json"), ("remoteaccess.json", "remoteaccess.json")):
+        shutil.copy(ra / src, tmp_path / name)
+    rc, doc = run_json([str(tmp_path)], capsys)
+    found = {f["id"]: f for f in doc["targets"][0]["findings"]}
+    assert found["server.health"]["status"] == "fail"
+    assert "has expired" in found["server.health"]["detail"]
+    assert found["server.nrpt"]["status"] == "fail"
+    assert found["server.nrpt"]["predicts"] == ["0x2AF9", "0x2AFC", "0x274D"]
+    assert rc == 2

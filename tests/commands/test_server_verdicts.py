@@ -41,7 +41,7 @@ def test_elevation_message_bundle_is_unknown_and_names_both_files(
     for name in ("urlacl.txt", "sslcert.txt"):
         assert str(tmp_path / name) in text
     assert "requires elevation" in text
-    assert "0 of 8 checks had their input" in text
+    assert "0 of 13 checks had their input" in text
 
 
 def test_empty_file_makes_its_check_undecided(tmp_path: Path,
@@ -61,7 +61,7 @@ def test_one_kind_of_file_reports_the_rest_as_not_collected(
     shutil.copy(FIXTURES / "healthy" / "tcpip6.reg", tmp_path / "tcpip6.reg")
     rc, text = run([str(tmp_path)], capsys, "text")
     assert rc == 0
-    assert "1 of 8 checks had their input" in text
+    assert "1 of 13 checks had their input" in text
     assert "not collected" in text
 
 
