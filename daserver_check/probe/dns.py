@@ -128,9 +128,9 @@ def addresses_to_probe(
     resolver's order. That is the order an IP-HTTPS client tries (inferred): it uses IP-HTTPS
     because it has no native IPv6 path, and without a global IPv6 source address the default
     address selection of RFC 6724 (section 6, rules 1 and 2) ranks IPv6 destinations below IPv4
-    ones; within a family, Windows keeps the resolver's order for equal ranks. A client works
-    down that list and never reaches the 17th address, so probing it would say nothing about a
-    client and only cost time and memory.
+    ones, and rule 10 keeps the resolver's order among equals. A client works down that list
+    and does not reach the 17th address, so probing it would say little about a client and
+    cost time and memory.
     """
     bounded = max(0, limit)
     return tuple(addresses[:bounded]), tuple(addresses[bounded:])
