@@ -178,7 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{exc.parser.prog}: error: {exc}", file=sys.stderr)
         if nagios:
             _nagios_line(f"DASERVER UNKNOWN - {exc}")
-        return UNKNOWN
+        # As argparse itself does (with 3 for 2): callers of main() see a usage error as
+        # SystemExit, the console script's exit status is the same either way.
+        raise SystemExit(UNKNOWN) from None
     except DaserverCheckError as exc:  # a command's configure() refused something
         return _unknown(str(exc), nagios)
     except KeyboardInterrupt:
