@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from daserver_check.checks.common import job_error
-from daserver_check.commands.probe import parse_connect
+from daserver_check.commands.probe import parse_connect, signals_to_main_thread
 from daserver_check.errors import InputError
 from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Report, Status, TargetReport
@@ -282,8 +282,12 @@ def run_jobs(jobs: list[Job], concurrency: int, *, progress: bool) -> list[Targe
 
     done = 0
     results: dict[int, list[TargetReport]] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(jobs))),
-                            thread_name_prefix="checklist") as pool:
+    # Not a `with` block: on Ctrl-C its exit would join the running jobs, each waiting on its
+    # own network deadline. Jobs not started are cancelled; running ones are left to the CLI,
+    # which ends the process (cli._interrupted).
+    pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(jobs))),
+                              thread_name_prefix="checklist", initializer=signals_to_main_thread)
+    try:
         futures = {pool.submit(_run_job, i, job, getattr(job, "label", f"job {i + 1}")): i
                    for i, job in enumerate(jobs)}
         # Only this thread counts and prints: as_completed hands the futures over one by one.
@@ -293,6 +297,11 @@ def run_jobs(jobs: list[Job], concurrency: int, *, progress: bool) -> list[Targe
             if progress:
                 print(f"\rchecklist: {done}/{len(jobs)} done", end="", file=sys.stderr,
                       flush=True)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=False)
     if progress:
         print(file=sys.stderr)
     return [t for i in range(len(jobs)) for t in results[i]]

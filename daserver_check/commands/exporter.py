@@ -33,6 +33,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-concurrent", type=int, default=None, metavar="N",
                         help="probes running at once (default: the first profile's "
                         "probe.concurrency)")
+    parser.add_argument("--max-connections", type=int, default=None, metavar="N",
+                        help="HTTP connections open at once; at the limit a new one replaces "
+                        "the longest-idle one, or is answered 503 (default: sized from the "
+                        "open-file limit, ulimit -n)")
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -65,7 +69,11 @@ def run(args: argparse.Namespace) -> int:
     limit = args.max_concurrent or first.profile.probe.concurrency
     if not 1 <= limit <= 1024:
         raise InputError("--max-concurrent: must be between 1 and 1024")
-    config = ExporterConfig(settings, allow_any_target=args.allow_any_target, max_concurrent=limit)
+    connections = args.max_connections
+    if connections is not None and not 1 <= connections <= 65536:
+        raise InputError("--max-connections: must be between 1 and 65536")
+    config = ExporterConfig(settings, allow_any_target=args.allow_any_target,
+                            max_concurrent=limit, max_connections=connections)
     try:
         server = ExporterServer((host, port), config)
     except OSError as exc:

@@ -79,16 +79,42 @@ def run(args: argparse.Namespace) -> Report:
 
 
 def probe_all(urls: list[str], settings: ProbeSettings) -> list[TargetReport]:
-    """Probe URLs concurrently (bounded by probe.concurrency), reports in the given order."""
+    """Probe URLs concurrently (bounded by probe.concurrency), reports in the given order.
+
+    Even one URL runs in a worker: this thread only waits, so Ctrl-C reaches it at once. On
+    an interrupt the probes not yet started are cancelled and the running ones are not joined
+    (each waits on its own network deadline, up to --timeout); the CLI then ends the process.
+    A `with ThreadPoolExecutor` block would join them on the way out.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from daserver_check.pipeline.engine import probe_url
 
-    if len(urls) == 1:
-        return [probe_url(urls[0], settings)]
     workers = max(1, min(len(urls), settings.profile.probe.concurrency))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
-        return list(pool.map(lambda u: probe_url(u, settings), urls))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe",
+                              initializer=signals_to_main_thread)
+    try:
+        futures = [pool.submit(probe_url, url, settings) for url in urls]
+        return [future.result() for future in futures]
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=False)
+
+
+def signals_to_main_thread() -> None:
+    """Block SIGINT in a worker thread (and so in every thread it starts: they inherit it).
+
+    The kernel hands a process-directed signal to any thread that does not block it. Python
+    runs the handler in the main thread only, but a main thread asleep in a lock wait (waiting
+    for a future) is woken only if the signal is delivered to that thread itself; delivered to
+    a worker, Ctrl-C would go unnoticed until the next result arrived (up to --timeout).
+    """
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):  # POSIX; on Windows Ctrl-C reaches the main thread
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
 def _reject_if_all_invalid(urls: list[str]) -> None:
@@ -108,7 +134,6 @@ def _reject_if_all_invalid(urls: list[str]) -> None:
 def settings_from_args(args: argparse.Namespace) -> ProbeSettings:
     from daserver_check.certs.trust import TrustStoreError, load_trust_store
     from daserver_check.pipeline.settings import ProbeSettings
-    from daserver_check.probe.dns import ResolverSpecError, parse_resolver
     from daserver_check.profile import ProfileError, load_profile
 
     try:
@@ -130,11 +155,8 @@ def settings_from_args(args: argparse.Namespace) -> ProbeSettings:
     if not 0 < timeout <= 300:
         raise InputError(f"--timeout {timeout:g}: must be more than 0 and at most 300 seconds")
     resolvers = list(args.resolver or profile.dns.resolvers)
-    for spec in resolvers:
-        try:
-            parse_resolver(spec)
-        except ResolverSpecError as exc:
-            raise InputError(f"--resolver {spec}: {exc}") from None
+    if resolvers:  # the dns stage's module is imported only when DNS will run
+        _check_resolvers(resolvers)
     connect = parse_connect(args.connect) if args.connect else None
     ca_file = args.ca_file or profile.cert.ca_file or None
     try:
@@ -152,6 +174,16 @@ def settings_from_args(args: argparse.Namespace) -> ProbeSettings:
         offline=bool(getattr(args, "offline", False)),
         proxy=proxy,
     )
+
+
+def _check_resolvers(resolvers: list[str]) -> None:
+    from daserver_check.probe.dns import ResolverSpecError, parse_resolver
+
+    for spec in resolvers:
+        try:
+            parse_resolver(spec)
+        except ResolverSpecError as exc:
+            raise InputError(f"--resolver {spec}: {exc}") from None
 
 
 def parse_connect(spec: str) -> tuple[str, int | None]:

@@ -80,6 +80,8 @@ def _probe_url(url: str, settings: ProbeSettings) -> TargetReport:
     if settings.proxy is not None:
         findings.extend(_probe_via_proxy(target, addresses, port, settings, deadline))
         return TargetReport(url, tuple(findings))
+    # A name with thousands of addresses: probe the ones a client would try (probe.dns).
+    addresses, not_probed = _to_probe(addresses)
     if not addresses:
         findings.extend(
             skipped_stages(("tcp", "tls", "cert", "iphttps"), "no address resolved", None)
@@ -100,8 +102,36 @@ def _probe_url(url: str, settings: ProbeSettings) -> TargetReport:
     for part in per_address:
         findings.extend(part)
     if len(addresses) > 1:
-        findings.append(entry_point_summary(list(zip(addresses, per_address, strict=True))))
+        summary = entry_point_summary(list(zip(addresses, per_address, strict=True)))
+        findings.append(_with_not_probed(summary, not_probed))
     return TargetReport(url, tuple(findings))
+
+
+# How many of the addresses left out the entry-point summary lists by name (the count is whole).
+_NOT_PROBED_LISTED = 32
+
+
+def _to_probe(addresses: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    from daserver_check.probe.dns import addresses_to_probe
+
+    probed, rest = addresses_to_probe(addresses)
+    return list(probed), rest
+
+
+def _with_not_probed(summary: Finding, not_probed: tuple[str, ...]) -> Finding:
+    if not not_probed:
+        return summary
+    listed = list(not_probed[:_NOT_PROBED_LISTED])
+    more = len(not_probed) - len(listed)
+    return dataclasses.replace(
+        summary,
+        detail=f"{summary.detail}. {len(not_probed)} more addresses were not probed: a client "
+        "tries the first ones (IPv4 before IPv6, in the resolver's order; inferred), so only "
+        "those were probed",
+        evidence={**summary.evidence, "not_probed": listed,
+                  "not_probed_count": len(not_probed),
+                  **({"not_probed_unlisted": more} if more else {})},
+    )
 
 
 def _addresses(
@@ -117,9 +147,12 @@ def _addresses(
         reason = "address given by --connect"
         return [settings.connect[0]], dns_skipped(reason) + (
             [entry_points_skipped(reason)] if entry_points else [])
-    from daserver_check.probe.dns import resolve_host
+    from daserver_check.probe.dns import DNS_SHARE, resolve_host
 
-    result = resolve_host(target.host, settings.resolvers, deadline)
+    # The dns stage gets a share of the time; a silent resolver must leave TCP, TLS and the
+    # POST their own budget.
+    result = resolve_host(target.host, settings.resolvers,
+                          deadline.sub(deadline.remaining() * DNS_SHARE))
     found = dns_findings(result, allow_private=settings.profile.dns.allow_private)
     if entry_points:
         # The public name against the deployment's entry points: the behind-edge NAT check.

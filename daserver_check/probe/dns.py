@@ -5,10 +5,17 @@ the client error before any TCP is sent: a missing name is WSAHOST_NOT_FOUND (0x
 without address records is WSANO_DATA (0x2AFC). So this stage keeps the *kind* of each failure
 (`DnsOutcome`), per resolver and per record type, instead of a yes/no.
 
-Every query runs in its own thread with the lifetime left on the probe's deadline: a resolver
-that never answers costs one deadline for the whole stage, not one per query, and the stage
-returns by the deadline (plus `JOIN_MARGIN`) whatever the servers do. Only `parse_resolver`
-raises; `resolve_host` turns every failure into a `DnsOutcome`.
+Every query runs in its own thread with the lifetime left on the stage's deadline, so each
+resolver gets the whole of it: a resolver that never answers costs one deadline for the whole
+stage, not one per query, and the stage returns by the deadline (plus `JOIN_MARGIN`) whatever
+the servers do. Once one resolver has answered every query and given an address, the others
+get `STRAGGLER_GRACE` more to be compared with it, then the probe goes on. The probe gives the
+stage only `DNS_SHARE` of its own deadline, so the stages after it keep theirs. Only
+`parse_resolver` raises; `resolve_host` turns every failure into a `DnsOutcome`.
+
+A name may have thousands of addresses (a 64 KiB answer holds about 4000 A records); a probe
+connects to the first `MAX_PROBED_ADDRESSES` of them in the order `DnsResult.addresses` gives,
+the order a client tries (see `addresses_to_probe`), and reports the rest as not probed.
 
 Over 400 lines because the DNS outcome taxonomy (ANSWER, NXDOMAIN, NODATA, SERVFAIL, REFUSED,
 TIMEOUT, UNREACHABLE, ERROR) and the concurrent queries that produce it are one piece.
@@ -48,6 +55,19 @@ JOIN_MARGIN = 0.25
 dnspython enforces the lifetime itself, but only checks it after its retry back-off sleep, so it
 can overrun by up to that back-off; the stage's own join, not dnspython, keeps the deadline.
 """
+
+DNS_SHARE = 0.5
+"""The part of a probe's remaining time the dns stage may use; TCP, TLS and the POST keep the
+rest, so a silent resolver cannot leave them "no time left"."""
+
+STRAGGLER_GRACE = 1.0
+"""Seconds the other resolvers still get once one resolver has answered with an address.
+Enough for a resolver that answers at all (the comparison in dns.consistency wants it), short
+beside Windows' own wait of 1 s for its first DNS server before it asks the next (Microsoft
+Learn: "DNS client resolution timeouts")."""
+
+MAX_PROBED_ADDRESSES = 16
+"""Addresses of one name a probe connects to; the rest are reported, not probed."""
 
 # A resolver spec is an address with an optional port; anything longer is not one, and bounding
 # it keeps error messages to one short line.
@@ -97,6 +117,23 @@ class DnsResult:
             for address in query.addresses:
                 (v6 if ":" in address else v4).setdefault(address, None)
         return (*v4, *v6)
+
+
+def addresses_to_probe(
+    addresses: Sequence[str], limit: int = MAX_PROBED_ADDRESSES
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the addresses to probe, the ones left out): the first `limit` in the order given.
+
+    `DnsResult.addresses` puts every IPv4 address before any IPv6 one, each family in the
+    resolver's order. That is the order an IP-HTTPS client tries (inferred): it uses IP-HTTPS
+    because it has no native IPv6 path, and without a global IPv6 source address the default
+    address selection of RFC 6724 (section 6, rules 1 and 2) ranks IPv6 destinations below IPv4
+    ones, and rule 10 keeps the resolver's order among equals. A client works down that list
+    and does not reach the 17th address, so probing it would say little about a client and
+    cost time and memory.
+    """
+    bounded = max(0, limit)
+    return tuple(addresses[:bounded]), tuple(addresses[bounded:])
 
 
 # --------------------------------------------------------------------------- resolver specs
@@ -191,6 +228,7 @@ def resolve_host(host: str, resolvers: Sequence[str], deadline: Deadline) -> Dns
     ]
     results: list[DnsQueryResult | None] = [None] * len(jobs)
     started = time.monotonic()
+    finished = threading.Condition()
 
     def run(index: int) -> None:
         job = jobs[index]
@@ -198,8 +236,10 @@ def resolve_host(host: str, resolvers: Sequence[str], deadline: Deadline) -> Dns
             results[index] = _run_job(job, name, deadline)
         except Exception as exc:  # a bug here must read as an error, not as a silent server
             results[index] = _unanswered(job, started, DnsOutcome.ERROR, _exception_text(exc))
+        finally:
+            with finished:
+                finished.notify_all()
 
-    threads: list[threading.Thread] = []
     for index, job in enumerate(jobs):
         thread = threading.Thread(
             target=run, args=(index,), name=f"dns-{job.label}-{job.rrtype}", daemon=True
@@ -208,24 +248,62 @@ def resolve_host(host: str, resolvers: Sequence[str], deadline: Deadline) -> Dns
             thread.start()
         except RuntimeError as exc:  # "can't start new thread": out of resources
             results[index] = _unanswered(job, started, DnsOutcome.ERROR, _exception_text(exc))
-        else:
-            threads.append(thread)
-    # One end for all joins: waiting for each thread in turn must not add a margin per thread.
-    hard_end = time.monotonic() + deadline.remaining() + JOIN_MARGIN
-    for thread in threads:
-        thread.join(max(0.0, hard_end - time.monotonic()))
+    answered_by = _wait(jobs, results, finished, deadline)
+    snapshot = list(results)  # a thread finishing from now on comes too late to count
 
     queries: list[DnsQueryResult] = []
-    for job, result in zip(jobs, results, strict=True):
+    for job, result in zip(jobs, snapshot, strict=True):
         if result is None:
-            # The thread is still inside dnspython past the deadline. This is expected now and
-            # then: after its last attempt times out, dnspython sleeps its retry back-off (0.1 s,
-            # doubling up to 2 s) before it notices that the lifetime is over. The thread is a
-            # daemon and ends on its own; an answer it might still get comes too late to count.
+            # The thread is still inside dnspython: past the deadline (expected now and then:
+            # after its last attempt times out, dnspython sleeps its retry back-off, 0.1 s
+            # doubling up to 2 s, before it notices that the lifetime is over), or past the
+            # grace after another resolver answered. It is a daemon and ends on its own.
             seconds = _ms_since(started) / 1000
-            result = _unanswered(job, started, DnsOutcome.TIMEOUT, f"no answer within {seconds:.1f} s")
+            detail = f"no answer within {seconds:.1f} s"
+            if answered_by:
+                detail += f" (the probe went on with the answer of {answered_by})"
+            result = _unanswered(job, started, DnsOutcome.TIMEOUT, detail)
         queries.append(result)
     return DnsResult(host=host, queries=tuple(queries))
+
+
+def _wait(
+    jobs: Sequence[_Job],
+    results: Sequence[DnsQueryResult | None],
+    finished: threading.Condition,
+    deadline: Deadline,
+) -> str:
+    """Wait until every query is done, the deadline (plus JOIN_MARGIN) passes, or one resolver
+    has answered and the others have had STRAGGLER_GRACE more. Returns the label of the
+    resolver whose answer ended the wait early ("" when it did not end early)."""
+    # One end for all: waiting for each query in turn must not add a margin per query.
+    hard_end = time.monotonic() + deadline.remaining() + JOIN_MARGIN
+    settle_by: float | None = None
+    answered_by = ""
+    with finished:
+        while any(result is None for result in results):
+            now = time.monotonic()
+            if settle_by is None:
+                answered_by = _first_answering(jobs, results)
+                if answered_by:
+                    settle_by = now + STRAGGLER_GRACE
+            end = hard_end if settle_by is None else min(hard_end, settle_by)
+            if now >= end:
+                return answered_by
+            finished.wait(end - now)
+    return ""
+
+
+def _first_answering(jobs: Sequence[_Job], results: Sequence[DnsQueryResult | None]) -> str:
+    """A resolver all of whose queries are done, one of them with an address; "" if none yet."""
+    by_label: dict[str, list[DnsQueryResult | None]] = {}
+    for job, result in zip(jobs, results, strict=True):
+        by_label.setdefault(job.label, []).append(result)
+    for label, answers in by_label.items():
+        done = [answer for answer in answers if answer is not None]
+        if len(done) == len(answers) and any(answer.addresses for answer in done):
+            return label
+    return ""
 
 
 def _unanswered(job: _Job, started: float, outcome: DnsOutcome, detail: str) -> DnsQueryResult:

@@ -392,3 +392,25 @@ def test_unreachable_outcome_is_silent_not_a_verdict() -> None:
     assert silent_resolvers(result) == ["192.0.2.53:53"]
     resolve = by_id(dns_findings(result, allow_private=False))["dns.resolve"]
     assert resolve.status is Status.FAIL  # the answering resolver decides: NXDOMAIN
+
+
+# --------------------------------------------------------------------------- many addresses
+
+
+@given(st.lists(st.ip_addresses().map(str), unique=True, max_size=200),
+       st.integers(min_value=0, max_value=40))
+def test_addresses_to_probe_keeps_the_first_in_order(addresses: list[str], limit: int) -> None:
+    from daserver_check.probe.dns import addresses_to_probe
+
+    probed, rest = addresses_to_probe(addresses, limit)
+    assert len(probed) == min(limit, len(addresses))
+    assert list(probed) + list(rest) == addresses
+
+
+def test_default_probe_limit_is_16() -> None:
+    from daserver_check.probe.dns import MAX_PROBED_ADDRESSES, addresses_to_probe
+
+    addresses = [f"127.0.0.{i}" for i in range(1, 100)]
+    probed, rest = addresses_to_probe(addresses)
+    assert MAX_PROBED_ADDRESSES == 16
+    assert probed == tuple(addresses[:16]) and rest == tuple(addresses[16:])
