@@ -33,3 +33,11 @@ def job_error(finding_id: FindingId, message: str) -> Finding:
         title=title(finding_id),
         detail=message,
     )
+
+
+def dns_skipped(reason: str) -> list[Finding]:
+    """The four dns findings as skips, e.g. `dns_skipped("address given by --connect")`."""
+    return [
+        Finding(id=finding_id, status=Status.SKIP, title=f"skipped: {reason}", detail=reason)
+        for finding_id in STAGE_IDS["dns"]
+    ]

@@ -60,12 +60,6 @@ def dns_findings(result: DnsResult, *, allow_private: bool) -> list[Finding]:
     ]
 
 
-def dns_skipped(reason: str) -> list[Finding]:
-    """The four dns findings as skips, e.g. `dns_skipped("address given by --connect")`."""
-    return [
-        Finding(id=finding_id, status=Status.SKIP, title=f"skipped: {reason}", detail=reason)
-        for finding_id in FINDING_IDS
-    ]
 
 
 # Outcomes that mean "this resolver said nothing": no packet came back (TIMEOUT), or the query

@@ -38,10 +38,11 @@ def chain_pairs(chain: Sequence[x509.Certificate],
 
 
 def resolver_for(resolvers: tuple[str, ...]) -> Callable[[str, float], tuple[str, ...]]:
-    from daserver_check.probe.deadline import Deadline
-    from daserver_check.probe.dns import resolve_host
-
     def resolve(host: str, seconds: float) -> tuple[str, ...]:
+        # Imported only when a CDP names a host (an IP literal needs no resolver).
+        from daserver_check.probe.deadline import Deadline
+        from daserver_check.probe.dns import resolve_host
+
         return resolve_host(host, resolvers, Deadline(seconds)).addresses
 
     return resolve

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from OpenSSL import SSL
@@ -28,11 +29,8 @@ from daserver_check.checks.addresses import (
     entry_points_finding,
     entry_points_skipped,
 )
-from daserver_check.checks.common import skipped, skipped_stages
-from daserver_check.checks.dns import dns_findings, dns_skipped
+from daserver_check.checks.common import dns_skipped, skipped, skipped_stages
 from daserver_check.checks.iphttps import iphttps_findings
-from daserver_check.checks.proxy import proxy_finding
-from daserver_check.checks.router_discovery import prefix_finding, prefix_skipped
 from daserver_check.checks.target import target_findings, url_error
 from daserver_check.checks.tcp import tcp_finding
 from daserver_check.checks.tls import tls_findings
@@ -49,9 +47,12 @@ from daserver_check.pipeline.settings import ProbeSettings
 from daserver_check.probe import iphttps, tcp, tls
 from daserver_check.probe.client_handshake import run_clients
 from daserver_check.probe.deadline import Deadline
-from daserver_check.probe.proxy import ConnectResult, ProxySpec, authority, open_tunnel
-from daserver_check.probe.router_discovery import RouterDiscoveryResult
 from daserver_check.target import IphttpsUrl, TargetError, parse_iphttps_url
+
+if TYPE_CHECKING:
+    # Proxy and router discovery are opt-in: their modules load only when a probe uses them.
+    from daserver_check.probe.proxy import ConnectResult, ProxySpec
+    from daserver_check.probe.router_discovery import RouterDiscoveryResult
 
 # Time kept back from the deadline for closing sockets and building the report.
 _MARGIN = 0.05
@@ -87,6 +88,8 @@ def _probe_url(url: str, settings: ProbeSettings) -> TargetReport:
             skipped_stages(("tcp", "tls", "cert", "iphttps"), "no address resolved", None)
         )
         if settings.wants_router_discovery:
+            from daserver_check.checks.router_discovery import prefix_skipped
+
             findings.append(prefix_skipped("no address resolved", None))
         return TargetReport(url, tuple(findings))
     if len(addresses) == 1:
@@ -153,6 +156,8 @@ def _addresses(
     # POST their own budget.
     result = resolve_host(target.host, settings.resolvers,
                           deadline.sub(deadline.remaining() * DNS_SHARE))
+    from daserver_check.checks.dns import dns_findings
+
     found = dns_findings(result, allow_private=settings.profile.dns.allow_private)
     if entry_points:
         # The public name against the deployment's entry points: the behind-edge NAT check.
@@ -176,6 +181,8 @@ class _Route:
         if self.proxy is None:
             tcp_result, sock = tcp.connect(self.address, self.port, deadline)
             return tcp_result, None, sock
+        from daserver_check.probe.proxy import authority, open_tunnel
+
         return open_tunnel(self.proxy, authority(self.address, self.port), deadline)
 
 
@@ -267,6 +274,8 @@ def _probe_route(
         findings.extend(skipped_stages(("tls", "cert", "iphttps"), reason, address))
         findings.extend(client_findings)
         if wants_rd:
+            from daserver_check.checks.router_discovery import prefix_skipped
+
             findings.append(prefix_skipped(reason, address))
         if on_chain is not None:
             findings.extend(on_chain(connect_result, ()))
@@ -352,9 +361,11 @@ def _probe_route(
         if rd_result is not None:
             advertised = rd_result
             findings.append(guarded(FindingId.IPHTTPS_PREFIX,
-                                    lambda: prefix_finding(advertised, address=address),
+                                    lambda: _prefix_finding(advertised, address),
                                     address=address))
         else:
+            from daserver_check.checks.router_discovery import prefix_skipped
+
             findings.append(prefix_skipped("the POST was not answered with 200", address))
     if settings.ciphers:
         findings.append(_cipher_map(target, route, deadline))
@@ -411,6 +422,12 @@ def _served_crl(chain: Sequence[x509.Certificate], settings: ProbeSettings, dead
         chain, settings.trust, offline=False, now=datetime.now(UTC),
         timeout=max(0.1, deadline.remaining()), resolvers=settings.resolvers,
         profile=settings.profile, address=address), address=address)
+
+
+def _prefix_finding(advertised: RouterDiscoveryResult, address: str) -> Finding:
+    from daserver_check.checks.router_discovery import prefix_finding
+
+    return prefix_finding(advertised, address=address)
 
 
 def _relabel_tcp(finding: Finding, route: _Route) -> Finding:
@@ -474,6 +491,8 @@ def _probe_via_proxy(
                 detail = "the direct handshake did not finish in time"
         if connected is None:  # pragma: no cover (a proxy route always reports its CONNECT)
             return skipped((FindingId.PROXY_CONNECT,), "no CONNECT was sent", host)
+        from daserver_check.checks.proxy import proxy_finding
+
         return [proxy_finding(connected, address=host, proxied_chain=chain,
                               direct_chain=direct, direct_detail=detail)]
 

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from daserver_check.checks.dns import FINDING_IDS, address_range, dns_findings, dns_skipped
+from daserver_check.checks.common import dns_skipped
+from daserver_check.checks.dns import FINDING_IDS, address_range, dns_findings
 from daserver_check.model import Finding, Status
 from daserver_check.probe.dns import DnsOutcome, DnsQueryResult, DnsResult
 
