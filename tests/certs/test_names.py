@@ -1,4 +1,4 @@
-"""The host-name rule and the two name verdicts (REFERENCE.md §3, §8)."""
+"""The host-name rule and the two name verdicts (docs/windows-facts.md §3, §8)."""
 
 from __future__ import annotations
 

@@ -135,7 +135,7 @@ def test_certificate_files_and_server_bundles(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     lab = labs[0][0]
-    bundle = Path(__file__).resolve().parents[1] / "fixtures" / "server" / "seed000"
+    bundle = Path(__file__).resolve().parents[1] / "fixtures" / "server" / "kb2980660"
     profile = write_profile(
         tmp_path / "all.toml", [lab.url], lab.ca_file,
         f"[server]\nbundles = [{json.dumps(str(bundle))}]\n",

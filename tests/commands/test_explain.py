@@ -14,7 +14,7 @@ from daserver_check.commands.explain import findings_from_bytes
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "server"
 
-# REFERENCE.md §4's output shape, with the status strings it lists.
+# The output shape of docs/windows-facts.md §4, with the status strings it lists.
 SAMPLES = {
     0x0: "IPHTTPS interface active",
     0x103: "No usable certificate found",
@@ -27,7 +27,8 @@ SAMPLES = {
     0x80092013: "Failed to connect to IPHTTPS server; waiting to reconnect",
 }
 
-# For each code, check ids that must appear among the causes (seeds and REFERENCE.md §4).
+# For each code, check ids that must appear among its causes (KB 2980635, KB 2980660,
+# docs/windows-facts.md §4).
 EXPECTED_CHECKS = {
     0x0: set(),
     0x103: {"cert.subject-name", "cert.subject-extra", "cert.san", "server.sslcert.binding"},

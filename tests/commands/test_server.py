@@ -9,7 +9,7 @@ import pytest
 from daserver_check.cli import main
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "server"
-SEED = FIXTURES / "seed000"
+KB_BUNDLE = FIXTURES / "kb2980660"
 
 
 def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:  # type: ignore[type-arg]
@@ -19,11 +19,11 @@ def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
 
 def test_seed_bundle_is_critical_and_follows_the_contract(capsys: pytest.CaptureFixture[str]
                                                           ) -> None:
-    rc, doc = run_json([str(SEED)], capsys)
+    rc, doc = run_json([str(KB_BUNDLE)], capsys)
     assert rc == 2
     assert doc["schema"] == "daserver-check/1" and doc["command"] == "server"
     (target,) = doc["targets"]
-    assert target["target"] == str(SEED)
+    assert target["target"] == str(KB_BUNDLE)
     ids = [f["id"] for f in target["findings"]]
     for fid in ("server.urlacl.conflict", "server.urlacl.duplicate", "server.urlacl.acl",
                 "server.sslcert.binding", "server.ipv6.components", "server.iphttps.policy",
@@ -39,7 +39,7 @@ def test_healthy_bundle_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_single_files(capsys: pytest.CaptureFixture[str]) -> None:
-    rc, doc = run_json([str(SEED / "tcpip6.reg"), str(FIXTURES / "netsh" / "urlacl-de.txt")],
+    rc, doc = run_json([str(KB_BUNDLE / "tcpip6.reg"), str(FIXTURES / "netsh" / "urlacl-de.txt")],
                        capsys)
     statuses = {f["id"]: f["status"] for f in doc["targets"][0]["findings"]}
     assert statuses["server.ipv6.components"] == "fail"
@@ -79,8 +79,8 @@ def test_cert_option_compares_thumbprint(tmp_path: Path, capsys: pytest.CaptureF
     [
         ([], "bundle folder"),
         (["/nonexistent"], "no such file"),
-        (["--cert", "/nonexistent", str(SEED)], "--cert"),
-        (["--url", "http://x/", str(SEED)], "https://"),
+        (["--cert", "/nonexistent", str(KB_BUNDLE)], "--cert"),
+        (["--url", "http://x/", str(KB_BUNDLE)], "https://"),
     ],
 )
 def test_usage_errors_exit_3(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
@@ -106,11 +106,11 @@ def test_binding_compared_with_the_certificate_served_at_url(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """--url without --cert: the 0.0.0.0:443 binding must hold what the server serves now.
-    The seed000 bundle's binding holds another certificate than the lab serves."""
+    The kb2980660 bundle's binding holds another certificate than the lab serves."""
     from daserver_check.lab.server import LabConfig, LabEndpoint
 
     with LabEndpoint(LabConfig()) as lab:
-        code = main(["server", str(SEED), "--url", lab.url, "--connect", "127.0.0.1",
+        code = main(["server", str(KB_BUNDLE), "--url", lab.url, "--connect", "127.0.0.1",
                      "--format", "json"])
     report = json.loads(capsys.readouterr().out)
     binding = [f for f in report["targets"][0]["findings"] if f["id"] == "server.sslcert.binding"]
@@ -122,7 +122,7 @@ def test_binding_compared_with_the_certificate_served_at_url(
 def test_url_that_serves_nothing_is_input_error(
     capsys: pytest.CaptureFixture[str], unused_tcp_port: int
 ) -> None:
-    code = main(["server", str(SEED), "--url", f"https://da.lab.test:{unused_tcp_port}/IPHTTPS",
+    code = main(["server", str(KB_BUNDLE), "--url", f"https://da.lab.test:{unused_tcp_port}/IPHTTPS",
                  "--connect", "127.0.0.1", "--timeout", "2"])
     assert code == 3
     assert "cannot fetch the served certificate" in capsys.readouterr().err

@@ -27,7 +27,7 @@ from tests.conftest import require_root
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "docs" / "schema" / "daserver-check-1.json"
 FIXTURES = ROOT / "tests" / "fixtures" / "server"
-BUNDLE = FIXTURES / "seed000"
+BUNDLE = FIXTURES / "kb2980660"
 NETSH_2AFC = FIXTURES / "netsh" / "httpstunnel-client-2afc.txt"
 
 

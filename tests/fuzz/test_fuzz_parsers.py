@@ -2,7 +2,7 @@
 memory bounds on arbitrary bytes), the profile loader, the server-side artifact loader (with
 its checks), and the IPv6 tunnel stream with the Router Advertisement checks.
 
-Each parser takes untrusted bytes and may only raise its own error type (DESIGN.md).
+Each parser takes untrusted bytes and may only raise its own error type (docs/contract.md, reliability rules).
 """
 
 from __future__ import annotations

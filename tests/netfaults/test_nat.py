@@ -1,4 +1,4 @@
-"""The behind-edge NAT mistake (seed 001: "NAT device is configured incorrectly"), for real:
+"""The behind-edge NAT mistake (KB 2980635: "NAT device is configured incorrectly"), for real:
 nftables DNAT in a network namespace the test creates sends TCP 443 of the server's public
 address to the wrong port or the wrong host.
 

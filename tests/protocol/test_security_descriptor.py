@@ -40,7 +40,7 @@ def test_known_sddl_round_trips(sddl: str) -> None:
 
 
 def test_reference_example_bytes() -> None:
-    # REFERENCE.md §5: "Example bytes 01 00 04 80 … decode to D:(A;;GX;;;WD)".
+    # docs/windows-facts.md §5: "Example bytes 01 00 04 80 … decode to D:(A;;GX;;;WD)".
     data = sddl_to_bytes("D:(A;;GX;;;WD)")
     assert data[:4] == bytes.fromhex("01000480")
     sd = parse_security_descriptor(data)

@@ -23,7 +23,7 @@ from daserver_check.lab.server import LabConfig, LabEndpoint
 
 ENCODINGS = ("cp1252", "cp437", "cp932")
 FORMATS = ("text", "json", "junit", "prometheus", "nagios", "markdown")
-BUNDLE = Path(__file__).parents[1] / "fixtures" / "server" / "seed000"
+BUNDLE = Path(__file__).parents[1] / "fixtures" / "server" / "kb2980660"
 
 
 @pytest.fixture(scope="module")

@@ -40,14 +40,14 @@ def test_the_rule_can_fail() -> None:
     assert not step_problems("restart it: `Restart-Service iphlpsvc`")
 
 
-@pytest.mark.parametrize("bundle", ["seed000", "healthy"])
+@pytest.mark.parametrize("bundle", ["kb2980660", "healthy"])
 def test_every_server_fix_step_pastes_into_powershell(bundle: str,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     main(["server", str(FIXTURES / bundle), "--format", "json"])
     doc = json.loads(capsys.readouterr().out)
     findings = doc["targets"][0]["findings"]
     multi = [f for f in findings if len(f["remediation_steps"]) > 1]
-    if bundle == "seed000":
+    if bundle == "kb2980660":
         assert multi, "the failing bundle has multi-step fixes"
     for f in findings:
         assert isinstance(f["remediation"], str)
@@ -57,7 +57,7 @@ def test_every_server_fix_step_pastes_into_powershell(bundle: str,
 
 
 def test_text_numbers_the_steps(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["server", str(FIXTURES / "seed000")])
+    main(["server", str(FIXTURES / "kb2980660")])
     text = capsys.readouterr().out
     assert "        fix:\n          1. back up the key: `reg export" in text
     assert "Restart-Service iphlpsvc" in text and "&&" not in text

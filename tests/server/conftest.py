@@ -10,8 +10,8 @@ from .scenario import FIXTURES, hive_text
 
 
 @pytest.fixture(scope="session")
-def seed_hives(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Real SYSTEM and SOFTWARE hive files made by hivexregedit from the seed-000 .reg files."""
+def kb_hives(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Real SYSTEM and SOFTWARE hive files made by hivexregedit from the KB 2980660 .reg files."""
     require_hivexregedit()
     try:
         import regipy  # noqa: F401
@@ -20,7 +20,7 @@ def seed_hives(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
             pytest.fail("regipy is missing (pip install regipy)")
         pytest.skip("regipy not installed")
     root = tmp_path_factory.mktemp("hives")
-    bundle = FIXTURES / "seed000"
+    bundle = FIXTURES / "kb2980660"
     system = build_hive(
         root / "SYSTEM",
         hive_text([(bundle / n).read_bytes() for n in ("http.reg", "tcpip6.reg", "proxymgr.reg")],

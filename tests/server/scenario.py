@@ -1,4 +1,4 @@
-"""The seed-000 DirectAccess server as registry exports, and a healthy one.
+"""The KB 2980660 DirectAccess server as registry exports, and a healthy one.
 
 `write_bundle` writes the .reg files byte-exact as regedit does (UTF-16LE BOM, CRLF, hex lines
 wrapped with `,\\` and two spaces); the committed fixtures under tests/fixtures/server/ are its
@@ -27,7 +27,7 @@ OTHER_HASH = "0123456789abcdef0123456789abcdef01234567"
 BRANCHCACHE = "https://+:443/C574AC30-5794-4AEE-B1BB-6651C5315029/"
 SSTP = "https://+:443/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/"
 
-SEED_RESERVATIONS = {
+KB_RESERVATIONS = {
     "http://+:80/Temporary_Listen_Addresses/": "D:(A;;GX;;;WD)",
     BRANCHCACHE: "D:(A;;GX;;;NS)",
     SSTP: f"D:(A;;GX;;;{SSTP_SID})",
@@ -61,8 +61,8 @@ def binding(endpoint: str, cert_hash: str, app: str, store: str, flags: int) -> 
     )
 
 
-def seed000() -> dict[str, list[RegKey]]:
-    reservations = [binary(url, sddl_to_bytes(sddl)) for url, sddl in SEED_RESERVATIONS.items()]
+def kb2980660() -> dict[str, list[RegKey]]:
+    reservations = [binary(url, sddl_to_bytes(sddl)) for url, sddl in KB_RESERVATIONS.items()]
     # A descriptor cut short: its DACL claims one ACE that is not there.
     reservations.append(binary(BROKEN_URL, sddl_to_bytes("D:(A;;GX;;;NS)")[:30]))
     return {
@@ -131,14 +131,14 @@ HEALTHY_TUNNEL = (
 def bundles() -> dict[str, dict[str, bytes]]:
     netsh = FIXTURES / "netsh"
     ps = FIXTURES / "powershell"
-    seed = {name: format_reg_export(keys) for name, keys in seed000().items()}
-    seed["urlacl.txt"] = (netsh / "urlacl-en.txt").read_bytes()
-    seed["sslcert.txt"] = (netsh / "sslcert-en.txt").read_bytes()
-    seed["httpstunnel.txt"] = (netsh / "httpstunnel-server-643.txt").read_bytes()
-    seed["iphttps.json"] = (ps / "iphttps-bundle.json").read_bytes()
+    bundle = {name: format_reg_export(keys) for name, keys in kb2980660().items()}
+    bundle["urlacl.txt"] = (netsh / "urlacl-en.txt").read_bytes()
+    bundle["sslcert.txt"] = (netsh / "sslcert-en.txt").read_bytes()
+    bundle["httpstunnel.txt"] = (netsh / "httpstunnel-server-643.txt").read_bytes()
+    bundle["iphttps.json"] = (ps / "iphttps-bundle.json").read_bytes()
     good = {name: format_reg_export(keys) for name, keys in healthy().items()}
     good["httpstunnel.txt"] = HEALTHY_TUNNEL.encode("ascii")
-    return {"seed000": seed, "healthy": good}
+    return {"kb2980660": bundle, "healthy": good}
 
 
 def hive_text(files: list[bytes], system: bool) -> str:

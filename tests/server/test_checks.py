@@ -17,8 +17,8 @@ def by_id(findings: list) -> dict[str, object]:  # type: ignore[type-arg]
 
 
 @pytest.fixture(scope="module")
-def seed() -> dict[str, object]:
-    return by_id(run_checks(load([str(FIXTURES / "seed000")])))
+def kb_bundle() -> dict[str, object]:
+    return by_id(run_checks(load([str(FIXTURES / "kb2980660")])))
 
 
 @pytest.mark.parametrize(
@@ -43,9 +43,9 @@ def seed() -> dict[str, object]:
         ("client.proxy", Status.WARN, (0x2AFC, 0x2AF9), ["ProxyMgr", "reg export"]),
     ],
 )
-def test_seed000_findings(seed: dict[str, object], fid: str, status: Status,
+def test_kb2980660_findings(kb_bundle: dict[str, object], fid: str, status: Status,
                           predicts: tuple[int, ...], names: list[str]) -> None:
-    f = seed[fid]
+    f = kb_bundle[fid]
     assert f.status is status, f.detail  # type: ignore[attr-defined]
     assert f.predicts == predicts  # type: ignore[attr-defined]
     text = f.remediation + " " + f.detail  # type: ignore[attr-defined]
@@ -141,7 +141,7 @@ def test_conflict_on_another_port_is_ignored() -> None:
 
 
 def test_files_are_recognised_by_content_not_name(tmp_path: Path) -> None:
-    bundle = FIXTURES / "seed000"
+    bundle = FIXTURES / "kb2980660"
     for i, src in enumerate(sorted(bundle.iterdir())):
         (tmp_path / f"file{i}.dat").write_bytes(src.read_bytes())
     (tmp_path / "notes.txt").write_text("collected by Bob\n")
@@ -153,8 +153,8 @@ def test_files_are_recognised_by_content_not_name(tmp_path: Path) -> None:
     assert renamed["server.artifacts"].evidence["ignored"] == [str(tmp_path / "notes.txt")]  # type: ignore[attr-defined]
 
 
-def test_hive_files_as_paths(seed_hives: tuple[Path, Path]) -> None:
-    findings = by_id(run_checks(load([str(seed_hives[0]), str(seed_hives[1])])))
+def test_hive_files_as_paths(kb_hives: tuple[Path, Path]) -> None:
+    findings = by_id(run_checks(load([str(kb_hives[0]), str(kb_hives[1])])))
     for fid in ("server.urlacl.acl", "server.ipv6.components"):
         assert findings[fid].status is Status.FAIL, fid  # type: ignore[attr-defined]
     assert findings["server.sslcert.binding"].status is Status.WARN  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ def test_committed_fixture_is_current(bundle: str, name: str, data: bytes) -> No
 
 @pytest.mark.parametrize("name", ["http.reg", "tcpip6.reg", "proxymgr.reg", "v6transition.reg"])
 def test_reg_fixture_is_regedit_shaped(name: str) -> None:
-    data = (FIXTURES / "seed000" / name).read_bytes()
+    data = (FIXTURES / "kb2980660" / name).read_bytes()
     assert data[:2] == b"\xff\xfe"
     text = data[2:].decode("utf-16-le")
     assert text.startswith("Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\")
@@ -30,5 +30,5 @@ def test_reg_fixture_is_regedit_shaped(name: str) -> None:
 
 
 def test_http_reg_has_wrapped_hex() -> None:
-    text = (FIXTURES / "seed000" / "http.reg").read_bytes()[2:].decode("utf-16-le")
+    text = (FIXTURES / "kb2980660" / "http.reg").read_bytes()[2:].decode("utf-16-le")
     assert ",\\\r\n  " in text

@@ -18,10 +18,10 @@ from .scenario import (
     GOOD_HASH,
     IPHTTPS_APP,
     OTHER_HASH,
-    SEED_RESERVATIONS,
+    KB_RESERVATIONS,
 )
 
-BUNDLE = FIXTURES / "seed000"
+BUNDLE = FIXTURES / "kb2980660"
 
 
 def from_reg(*names: str) -> Facts:
@@ -53,14 +53,14 @@ def facts(request: pytest.FixtureRequest) -> Facts:
     if request.param == "reg":
         return from_reg("http.reg", "tcpip6.reg", "proxymgr.reg", "v6transition.reg")
     if request.param == "hive":
-        return from_hives(request.getfixturevalue("seed_hives"))
+        return from_hives(request.getfixturevalue("kb_hives"))
     return from_netsh()
 
 
 def test_reservations(facts: Facts) -> None:
     assert facts.reservations is not None
     good = {r.url: r.sddl for r in facts.reservations if r.error is None}
-    assert good == SEED_RESERVATIONS
+    assert good == KB_RESERVATIONS
 
 
 def test_reservation_accounts(facts: Facts) -> None:
@@ -86,7 +86,7 @@ def test_ssl_bindings(facts: Facts) -> None:
 def test_corrupt_reservation_is_kept_with_its_error(source: str, request: pytest.FixtureRequest
                                                     ) -> None:
     facts = from_reg("http.reg") if source == "reg" else from_hives(
-        request.getfixturevalue("seed_hives"))
+        request.getfixturevalue("kb_hives"))
     assert facts.reservations is not None
     (broken,) = [r for r in facts.reservations if r.error]
     assert broken.url == BROKEN_URL and broken.sddl is None
@@ -96,14 +96,14 @@ def test_corrupt_reservation_is_kept_with_its_error(source: str, request: pytest
 @pytest.mark.parametrize("source", ["reg", "hive"])
 def test_disabled_components(source: str, request: pytest.FixtureRequest) -> None:
     facts = from_reg("tcpip6.reg") if source == "reg" else from_hives(
-        request.getfixturevalue("seed_hives"))
+        request.getfixturevalue("kb_hives"))
     assert facts.ipv6_collected and facts.disabled_components == 0xFF
 
 
 @pytest.mark.parametrize("source", ["reg", "hive"])
 def test_policy_keys(source: str, request: pytest.FixtureRequest) -> None:
     facts = from_reg("v6transition.reg") if source == "reg" else from_hives(
-        request.getfixturevalue("seed_hives"))
+        request.getfixturevalue("kb_hives"))
     assert facts.policy_collected
     paths = sorted(k.path.rsplit("\\", 2)[-2] + "\\" + k.path.rsplit("\\", 1)[-1]
                    for k in facts.policy_keys)
@@ -117,7 +117,7 @@ def test_policy_keys(source: str, request: pytest.FixtureRequest) -> None:
 @pytest.mark.parametrize("source", ["reg", "hive"])
 def test_proxymgr(source: str, request: pytest.FixtureRequest) -> None:
     facts = from_reg("proxymgr.reg") if source == "reg" else from_hives(
-        request.getfixturevalue("seed_hives"))
+        request.getfixturevalue("kb_hives"))
     assert facts.proxymgr_collected
     entries = [(k.path.rsplit("\\", 1)[-1], k.values) for k in facts.proxymgr]
     assert entries == [
@@ -161,11 +161,11 @@ def test_control_set_spelling_is_normalized() -> None:
     assert facts.disabled_components == 0x20
 
 
-def test_hive_bytes_equal_reg_bytes(seed_hives: tuple[Path, Path]) -> None:
+def test_hive_bytes_equal_reg_bytes(kb_hives: tuple[Path, Path]) -> None:
     from daserver_check.server.paths import URLACL_KEY
 
     reg = RegExportView(parse_reg_export((BUNDLE / "http.reg").read_bytes()), "reg")
-    hive = HiveView(str(seed_hives[0]), "hive")
+    hive = HiveView(str(kb_hives[0]), "hive")
     assert hive.values(URLACL_KEY) == reg.values(URLACL_KEY)
 
 
