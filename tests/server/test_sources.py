@@ -17,8 +17,8 @@ from .scenario import (
     FIXTURES,
     GOOD_HASH,
     IPHTTPS_APP,
-    OTHER_HASH,
     KB_RESERVATIONS,
+    OTHER_HASH,
 )
 
 BUNDLE = FIXTURES / "kb2980660"
