@@ -398,3 +398,14 @@ def parse_code(text: str) -> int:
     if not 0 <= value <= 0xFFFFFFFF:
         raise ValueError(f"error code out of range (32 bits): {text!r}")
     return value
+
+
+def inferred_for(code: int, finding_id: str) -> bool:
+    """Whether the catalogue ties `code` to `finding_id` only through causes marked inferred
+    (the report then prints "(inferred)" beside the code). False when a sourced cause names it,
+    or when the catalogue does not name the finding for that code at all."""
+    entry = CATALOGUE.get(code)
+    if entry is None:
+        return False
+    naming = [cause for cause in entry.causes if finding_id in cause.checks]
+    return bool(naming) and all(cause.inferred for cause in naming)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from daserver_check.codes import lookup
+from daserver_check.codes import inferred_for, lookup
 from daserver_check.findings import FindingId
 from daserver_check.model import ExitCode, Finding, Report, Status, TargetReport, format_code
 from daserver_check.report.escape import inert_report
@@ -145,7 +145,8 @@ def _finding_lines(f: Finding, color: bool) -> list[str]:
         names = []
         for code in f.predicts:
             entry = lookup(code)
-            names.append(f"{format_code(code)} {entry.symbol}" if entry else format_code(code))
+            name = f"{format_code(code)} {entry.symbol}" if entry else format_code(code)
+            names.append(name + (" (inferred)" if inferred_for(code, f.id) else ""))
         lines.append(f"        client error: {', '.join(names)}")
     if len(f.remediation_steps) > 1:
         lines.append("        fix:")

@@ -111,3 +111,18 @@ def test_text_verdict_first() -> None:
     assert text.splitlines()[0].startswith(f"CRITICAL  {URL}")
     assert "0x103 (ERROR_NO_MORE_ITEMS)" in text
     assert "fix: reissue" in text
+
+
+def test_inferred_codes_say_so_in_the_text_report() -> None:
+    from daserver_check.codes import inferred_for
+
+    # The binding cause of 0x103 is inferred (HTTP.sys binding order); the Subject cause is
+    # KB 2980635's own words.
+    assert inferred_for(0x103, "server.sslcert.binding")
+    assert not inferred_for(0x103, "cert.subject-name")
+    report = Report("server", (TargetReport("b", (
+        Finding("server.sslcert.binding", Status.FAIL, "wrong", predicts=(0x103,)),
+        Finding("cert.subject-name", Status.FAIL, "wrong", predicts=(0x103,))),),))
+    text = render(report, OutputFormat.TEXT)
+    assert "client error: 0x103 ERROR_NO_MORE_ITEMS (inferred)" in text
+    assert "client error: 0x103 ERROR_NO_MORE_ITEMS\n" in text
