@@ -62,11 +62,38 @@ for _ in $(seq 1 300); do
   answer=$(curl -fsS "http://127.0.0.1:$prom_port/api/v1/query?query=daserver_probe_success" || true)
   if echo "$answer" | grep -q '"__name__":"daserver_probe_success"'; then
     echo "Prometheus query API: $answer"
-    echo "$answer" | grep -q '"1"\]' && { echo "e2e: OK — daserver_probe_success is 1 for $url"; exit 0; }
+    echo "$answer" | grep -q '"1"\]' && { echo "e2e: OK — daserver_probe_success is 1 for $url"; break; }
     echo "e2e: daserver_probe_success is present but not 1" >&2; exit 1
   fi
   sleep 0.2
 done
-echo "e2e: Prometheus never showed daserver_probe_success; its log:" >&2
-tail -20 "$work/prometheus.log" >&2
-exit 1
+if ! echo "${answer:-}" | grep -q '"1"\]'; then
+  echo "e2e: Prometheus never showed daserver_probe_success; its log:" >&2
+  tail -20 "$work/prometheus.log" >&2
+  exit 1
+fi
+
+# The textfile path: a probe writes --output under umask 022, and node_exporter's textfile
+# collector, running as nobody as the Debian service does, must be able to read it.
+if ! command -v prometheus-node-exporter >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-node-exporter >/dev/null
+  systemctl stop prometheus-node-exporter >/dev/null 2>&1 || service prometheus-node-exporter stop >/dev/null 2>&1 || true
+fi
+textdir="$work/textfile"
+mkdir -p "$textdir"; chmod 0755 "$work" "$textdir"
+(umask 022; $PY -m daserver_check probe "$url" --resolver "$resolver" --ca-file "$ca" --profile lab \
+   --format prometheus --output "$textdir/daserver.prom") || true
+mode=$(stat -c %a "$textdir/daserver.prom")
+[ "$mode" = "644" ] || { echo "e2e: --output wrote mode $mode under umask 022, not 644" >&2; exit 1; }
+ne_port=$(free_port)
+setpriv --reuid=nobody --regid=nogroup --clear-groups prometheus-node-exporter \
+  --web.listen-address="127.0.0.1:$ne_port" --collector.disable-defaults --collector.textfile \
+  --collector.textfile.directory="$textdir" >"$work/node_exporter.log" 2>&1 & pids+=($!)
+wait_for "http://127.0.0.1:$ne_port/metrics" 30
+if curl -fsS "http://127.0.0.1:$ne_port/metrics" | grep -q '^daserver_probe_success'; then
+  echo "e2e: OK — node_exporter (as nobody) reads the --output textfile (mode $mode)"
+else
+  echo "e2e: node_exporter running as nobody did not expose daserver_probe_success" >&2
+  tail -20 "$work/node_exporter.log" >&2
+  exit 1
+fi
