@@ -69,8 +69,9 @@ def decode_json_text(data: bytes) -> str:
         raise IpHttpsJsonError(f"invalid UTF-8: {exc.reason}", exc.start) from None
 
 
-def _check_depth(text: str) -> None:
-    """Refuse nesting deeper than MAX_DEPTH before json.loads recurses into it."""
+def too_deep_at(text: str, max_depth: int) -> int | None:
+    """The offset where JSON text nests deeper than `max_depth`, or None: checked before
+    json.loads recurses into it (one linear scan, strings skipped)."""
     depth = 0
     in_string = False
     escaped = False
@@ -86,10 +87,17 @@ def _check_depth(text: str) -> None:
             in_string = True
         elif ch in "[{":
             depth += 1
-            if depth > MAX_DEPTH:
-                raise IpHttpsJsonError(f"JSON nested deeper than {MAX_DEPTH}", i)
+            if depth > max_depth:
+                return i
         elif ch in "]}":
             depth -= 1
+    return None
+
+
+def _check_depth(text: str) -> None:
+    offset = too_deep_at(text, MAX_DEPTH)
+    if offset is not None:
+        raise IpHttpsJsonError(f"JSON nested deeper than {MAX_DEPTH}", offset)
 
 
 def parse_iphttps_json(data: bytes) -> IpHttpsJson:

@@ -21,6 +21,7 @@ from daserver_check.protocol.iphttps_state import (
     MAX_INPUT,
     IpHttpsJsonError,
     decode_json_text,
+    too_deep_at,
 )
 
 MAX_OBJECTS = 10_000  # objects visited in one document: a real one has a few hundred at most
@@ -38,25 +39,9 @@ class PsJsonError(DaserverCheckError, ValueError):
 
 def _check_depth(text: str) -> None:
     """Refuse nesting deeper than MAX_DEPTH before json.loads recurses into it."""
-    depth = 0
-    in_string = False
-    escaped = False
-    for i, ch in enumerate(text):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise PsJsonError(f"JSON nested deeper than {MAX_DEPTH}", i)
-        elif ch in "]}":
-            depth -= 1
+    offset = too_deep_at(text, MAX_DEPTH)
+    if offset is not None:
+        raise PsJsonError(f"JSON nested deeper than {MAX_DEPTH}", offset)
 
 
 def load_json(data: bytes) -> Any:

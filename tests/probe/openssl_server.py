@@ -36,7 +36,7 @@ def make_cert(directory: Path) -> tuple[Path, Path]:
     return key, cert
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -67,7 +67,7 @@ class SServer:
 def s_server(cert: tuple[Path, Path], *args: str, one_hello: bool = False) -> Iterator[SServer]:
     openssl = require_tool("openssl")
     key, crt = cert
-    port = _free_port()
+    port = free_port()
     extra = ["-msg", "-naccept", "1"] if one_hello else []
     process = subprocess.Popen(
         [openssl, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(crt), "-key", str(key),

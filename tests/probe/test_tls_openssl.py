@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import select
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import pytest
 
 from daserver_check.cli import main
 from tests.conftest import require_tool
+from tests.probe.openssl_server import free_port, make_cert
 
 NAME = "da.lab.test"
 
@@ -31,29 +31,13 @@ class SServer:
 
 @pytest.fixture(scope="module")
 def cert_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    openssl = require_tool("openssl")
-    d = tmp_path_factory.mktemp("sserver")
-    key, cert = d / "key.pem", d / "cert.pem"
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "30",
-         "-keyout", str(key), "-out", str(cert), "-subj", f"/CN={NAME}",
-         "-addext", f"subjectAltName=DNS:{NAME}", "-addext", "extendedKeyUsage=serverAuth"],
-        check=True, capture_output=True, timeout=60,
-    )
-    return key, cert
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
+    return make_cert(tmp_path_factory.mktemp("sserver"))
 
 
 def _start(cert_files: tuple[Path, Path], *tls_args: str) -> Iterator[SServer]:
     openssl = require_tool("openssl")
     key, cert = cert_files
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [openssl, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert), "-key",
          str(key), "-www", *tls_args],
