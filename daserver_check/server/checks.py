@@ -68,8 +68,9 @@ def check_ipv6_components(facts: Facts, opts: Options) -> Finding:
         return Finding(fid, Status.PASS, "DisabledComponents is not set: all IPv6 components "
                        "are enabled", evidence={"key": key, "value": value})
     bits = [text for bit, text in _DC_BITS if value & bit]
+    machine = _machine(facts)
     evidence = {"key": key, "value": f"0x{value:x}", "disables": bits,
-                "source": facts.disabled_components_source}
+                "source": facts.disabled_components_source, "machine": machine}
     steps = [
         backup_step(key, "tcpip6-backup.reg"),
         f'delete the value {DISABLED_COMPONENTS}: `reg delete "{short_key(key)}" /v '
@@ -83,7 +84,9 @@ def check_ipv6_components(facts: Facts, opts: Options) -> Finding:
         title = ("IPv6 is disabled" if value & 0xFF == 0xFF else
                  "DisabledComponents disables the IP-HTTPS tunnel")
         return Finding(fid, Status.FAIL, title,
-                       detail=f"DisabledComponents = 0x{value:x}: disables " + ", ".join(bits),
+                       detail=f"DisabledComponents = 0x{value:x} on {machine}: disables "
+                       + ", ".join(bits) + ". KB 2980660 names this cause for the server and for "
+                       "clients alike (0x643/0x34 on the machine whose interface fails)",
                        predicts=INTERFACE_CODES, remediation_steps=tuple(steps), evidence=evidence)
     if value == 0x20:
         return Finding(fid, Status.PASS, "DisabledComponents = 0x20 (prefer IPv4): supported",
@@ -92,6 +95,17 @@ def check_ipv6_components(facts: Facts, opts: Options) -> Finding:
                    detail="disables " + ", ".join(bits) + "; Microsoft supports only 0 and 0x20 "
                    "on a Remote Access server (KB 929852)",
                    predicts=INTERFACE_CODES, remediation_steps=tuple(steps), evidence=evidence)
+
+
+def _machine(facts: Facts) -> str:
+    """Which machine the bundle was read from, as its IP-HTTPS interface says (role)."""
+    roles = {(i.role or "").casefold() for i in facts.interfaces or ()}
+    where = facts.disabled_components_source or "the collected files"
+    if "server" in roles:
+        return f"the DirectAccess server ({where})"
+    if "client" in roles:
+        return f"a DirectAccess client ({where})"
+    return f"the machine the bundle comes from ({where}; its IP-HTTPS role was not collected)"
 
 
 def check_iphttps_policy(facts: Facts, opts: Options) -> Finding:
