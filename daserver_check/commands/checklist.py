@@ -135,10 +135,18 @@ def dry_run(profile: Profile, *, offline: bool) -> str:
 
 
 def plan(profile: Profile, *, offline: bool) -> list[Job]:
+    import dataclasses
+
+    from daserver_check.pipeline.bundle import strong_crl_required
     from daserver_check.pipeline.settings import settings_for_profile
 
     jobs: list[Job] = []
+    # KB 2980672: a server that sets StrongCRLRequired makes every client check revocation, so
+    # a collected bundle saying so makes CRL failures fail for the probes and files too.
+    strong = strong_crl_required([_relative(profile, b) for b in profile.server.bundles])
     settings = settings_for_profile(profile) if profile.deployment.urls else None
+    if settings is not None and strong:
+        settings = dataclasses.replace(settings, strong_crl_required=True)
     for url in profile.deployment.urls:
         assert settings is not None
         if profile.deployment.entry_points:
@@ -148,6 +156,8 @@ def plan(profile: Profile, *, offline: bool) -> list[Job]:
             jobs.append(_probe_job(url, settings, None))
     if profile.cert.files:
         cert_options = _cert_options(profile, offline=offline)
+        if strong:
+            cert_options = dataclasses.replace(cert_options, strong_crl_required=True)
         for path in profile.cert.files:
             jobs.append(_cert_job(_relative(profile, path), cert_options))
     if profile.server.bundles:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from daserver_check.errors import InputError
+from daserver_check.errors import DaserverCheckError, InputError
 from daserver_check.model import TargetReport
 from daserver_check.server.facts import Facts
 
@@ -32,6 +32,20 @@ class BundleOptions:
     timeout: float = 10.0
     # The profile's deployment.client_os: which clients server.tls.schannel judges for.
     client_os: tuple[str, ...] = ("windows10", "windows11")
+
+
+def strong_crl_required(paths: Sequence[str]) -> bool:
+    """Whether a bundle's Get-NetIPHttpsConfiguration sets StrongCRLRequired (unreadable
+    bundles say no: their own job reports why)."""
+    from daserver_check.server.artifacts import load
+
+    for path in paths:
+        try:
+            if load([path]).strong_crl_required:
+                return True
+        except DaserverCheckError:
+            continue
+    return False
 
 
 def inspect_bundle(paths: Sequence[str], options: BundleOptions) -> TargetReport:

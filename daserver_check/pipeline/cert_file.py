@@ -60,6 +60,7 @@ class CertFileOptions:
     prompt: Prompt | None = None  # None: never prompt (checklist workers, no terminal)
     no_password_hint: str = NO_PASSWORD_HINT  # what to set when a PFX needs a password
     password_error: str = ""  # the password source failed: every file reports it (checklist)
+    strong_crl_required: bool = False  # a collected server setting: every client checks CRLs
 
 
 def check_certificate_file(path: str, options: CertFileOptions) -> TargetReport:
@@ -85,7 +86,8 @@ def check_certificate_file(path: str, options: CertFileOptions) -> TargetReport:
     findings.append(check_private_key(choice.leaf, bundle.keys, kind=bundle.kind))
     findings.append(chain_crl_finding(choice.chain, options.trust, offline=options.offline,
                                       now=now, timeout=options.timeout,
-                                      resolvers=options.resolvers, profile=options.profile))
+                                      resolvers=options.resolvers, profile=options.profile,
+                                      strong_crl_required=options.strong_crl_required))
     if options.against is not None:
         findings.append(_replacement(choice.chain, options.against, options.connect,
                                      options.resolvers, options.timeout, options.trust))

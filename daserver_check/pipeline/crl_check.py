@@ -58,12 +58,15 @@ def chain_crl_finding(
     resolvers: tuple[str, ...],
     profile: Profile | None,
     address: str | None = None,
+    strong_crl_required: bool = False,
 ) -> Finding:
     import dataclasses
 
     finding = check_chain_crls(chain_pairs(chain, trust), offline=offline, now=now,
                                timeout=timeout, resolve=resolver_for(resolvers))
-    if profile is not None:
+    if strong_crl_required:
+        pass  # the server makes every client enforce the check: a failure stays a failure
+    elif profile is not None:
         finding = graded_for_clients(
             finding, enforced=profile.deployment.has_windows7,
             why=f"the profile {profile.source} has no Windows 7 clients; Windows 8 and 8.1 skip "

@@ -421,7 +421,8 @@ def _served_crl(chain: Sequence[x509.Certificate], settings: ProbeSettings, dead
     return guarded(FindingId.CERT_CRL, lambda: chain_crl_finding(
         chain, settings.trust, offline=False, now=datetime.now(UTC),
         timeout=max(0.1, deadline.remaining()), resolvers=settings.resolvers,
-        profile=settings.profile, address=address), address=address)
+        profile=settings.profile, address=address,
+        strong_crl_required=settings.strong_crl_required), address=address)
 
 
 def _prefix_finding(advertised: RouterDiscoveryResult, address: str) -> Finding:

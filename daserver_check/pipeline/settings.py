@@ -30,6 +30,8 @@ class ProbeSettings:
     ciphers: bool = False
     # Do not fetch CRLs (cert.crl is skipped, saying so).
     offline: bool = False
+    # A server bundle showed StrongCRLRequired: every client enforces the CRL check.
+    strong_crl_required: bool = False
 
     @property
     def wants_router_discovery(self) -> bool:

@@ -112,6 +112,8 @@ def add_netsh_httpstunnel(facts: Facts, interfaces: list[TunnelInterface], sourc
 def add_powershell(facts: Facts, doc: IpHttpsJson, source: str) -> None:
     url = next((c.server_url for c in doc.configurations if c.server_url), None)
     facts.server_urls.extend(c.server_url for c in doc.configurations if c.server_url)
+    if any(c.strong_crl_required for c in doc.configurations):
+        facts.strong_crl_required = True
     if doc.states:
         facts.add_interfaces(
             [

@@ -91,6 +91,9 @@ class Facts:
     proxymgr: list[RegistryKeyFacts] = field(default_factory=list)
     interfaces: list[Interface] | None = None
     server_urls: list[str] = field(default_factory=list)  # Get-NetIPHttpsConfiguration ServerURL
+    # Get-NetIPHttpsConfiguration StrongCRLRequired: every client then enforces the CRL check
+    # (KB 2980672), not only Windows 7.
+    strong_crl_required: bool = False
     sources: list[tuple[str, str]] = field(default_factory=list)  # (path, kind)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, error)
     ignored: list[str] = field(default_factory=list)

@@ -110,3 +110,27 @@ def test_both_password_sources_is_a_profile_error(tmp_path: Path, body: str) -> 
     prof = profile(tmp_path, "[cert]\n" + body)
     out = run(["profile", "show", str(prof)], dict(os.environ))
     assert out.returncode == 3 and b"cert.password_env" in out.stderr
+
+
+def test_a_bundle_with_strong_crl_required_makes_crl_failures_fail(files: Path) -> None:  # noqa: F811
+    # KB 2980672: StrongCRLRequired on the server makes every client check revocation, so a
+    # certificate whose CRL cannot be checked fails even without Windows 7 clients.
+    bundle = files / "bundle"
+    bundle.mkdir()
+    source = Path(__file__).parents[1] / "fixtures" / "server" / "powershell" / "iphttps-bundle.json"
+    text = source.read_bytes().decode("utf-16")
+    (bundle / "iphttps.json").write_text(
+        text.replace('"StrongCRLRequired": false', '"StrongCRLRequired": true'), encoding="utf-16")
+    assert '"StrongCRLRequired": true' in (bundle / "iphttps.json").read_text(encoding="utf-16")
+    from tests.commands.test_cert import fresh
+
+    nocdp = write_pfx(files, fresh(crl=False), name="nocdp.pfx")
+    body = (f"[cert]\nca_file = {json.dumps(str(files / 'root.pem'))}\n"
+            f"files = [{json.dumps(nocdp)}]\npassword_env = \"PFX_PASSWORD\"\n")
+    without = run(["checklist", "--profile", str(profile(files, body)), "--format", "json"],
+                  dict(os.environ))
+    assert checklist_findings(without.stdout)["cert.crl"]["status"] == "warn", without.stderr
+    body += f"[server]\nbundles = [{json.dumps(str(bundle))}]\n"
+    with_bundle = run(["checklist", "--profile", str(profile(files, body)), "--format", "json"],
+                      dict(os.environ))
+    assert checklist_findings(with_bundle.stdout)["cert.crl"]["status"] == "fail"
