@@ -1,8 +1,11 @@
 """The Windows client error codes an IP-HTTPS client reports (docs/windows-facts.md §4).
 
-Each code lists the causes KB 2980635, KB 2980660 and docs/windows-facts.md give, and for each cause the
-finding ids (checks) that detect it, so that a report and `explain` can point from a client
-symptom to the check that proves or rules out a cause.
+Each code lists the causes KB 2980635, KB 2980660 and docs/windows-facts.md give, and for each
+cause the finding ids (checks) that detect it and its source (or "inferred"), so that a report
+and `explain` can point from a client symptom to the check that proves or rules out a cause.
+
+Over 400 lines because it is a data table: every code with its causes and sources reads best
+in one place, where a reviewer checks them against the KB articles.
 """
 
 from __future__ import annotations
