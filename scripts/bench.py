@@ -215,7 +215,8 @@ def ours() -> Tool:
     from daserver_check import __version__
 
     return Tool("daserver-check", f"daserver-check {__version__}",
-                "probe: encrypted + null handshakes, cert analysis, POST", one,
+                "probe (lab profile): Windows 10 handshake, encrypted + null handshakes, "
+                "cert analysis, CRL, POST", one,
                 [*OURS, "--version"], many)
 
 
@@ -455,9 +456,9 @@ after another, testssl.sh estimated from one run (its mass mode would take that 
   itself is small — {extra_short} — so nearly all of a CLI run is the Python interpreter
   starting and importing cryptography and pyOpenSSL (`python -X importtime` puts
   `cryptography.x509` first; dnspython is imported only when DNS runs, so this `--connect`
-  probe does not pay for it). On top, a probe does twice the floor's work and more: two
-  handshakes (encrypted and null-only, on two connections), the IP-HTTPS POST and the
-  certificate analysis.
+  probe does not pay for it). On top, a probe does several times the floor's work: three
+  handshakes (the profile's Windows 10 client, encrypted and null-only, on three connections),
+  the IP-HTTPS POST, the certificate analysis and the CRL fetch.
 - **Cold start** (`--version`): openssl and the shell-script tools start in milliseconds; we
   pay for the interpreter and argparse before printing anything.
 - **Memory:** a Python process with cryptography and pyOpenSSL loaded peaks around 40 MB;

@@ -79,3 +79,19 @@ def test_cipher_map_of_the_healthy_lab(capsys: pytest.CaptureFixture[str]) -> No
     assert ("TLS 1.0", "TLS_RSA_WITH_AES_128_CBC_SHA") in suites
     assert code == 0 and doc["duration_ms"] < 3000
     assert "TLS_RSA_WITH_NULL_SHA256 (null)" in text  # the table in the text report
+
+
+@pytest.mark.parametrize(("profile", "exit_code"), [("default", 0), ("windows7", 2)])
+def test_gcm_only_lab_exit_codes(profile: str, exit_code: int,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # The same hardening as the s_server case above, on an endpoint that also answers the POST
+    # as HTTP.sys does: only the profile's clients decide the verdict.
+    from daserver_check.lab.server import LabConfig, LabEndpoint
+
+    with LabEndpoint(LabConfig(faults=frozenset({"tls12-gcm-only"}))) as lab:
+        code, found = probe(lab.port, lab.files.ca_file, profile, capsys)
+    assert code == exit_code
+    assert found["tls.client.windows10"]["status"] == "pass"
+    if profile == "windows7":
+        assert found["tls.client.windows7"]["status"] == "fail"
+        assert found["tls.client.windows7"]["predicts"] == ["0x80090326"]
