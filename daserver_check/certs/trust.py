@@ -15,14 +15,12 @@ import binascii
 import functools
 import os
 import re
-import ssl
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.utils import CryptographyDeprecationWarning
 
 from daserver_check.certs.os_store import OsStoreAccess, RealOsStore, read_os_roots
@@ -145,6 +143,8 @@ def _parse_bundle_quiet(data: bytes, *, strict: bool) -> list[x509.Certificate]:
         index += 1
         try:
             if label == "PKCS7":
+                from cryptography.hazmat.primitives.serialization import pkcs7
+
                 certs.extend(pkcs7.load_der_pkcs7_certificates(body))
             elif label == "TRUSTED CERTIFICATE":
                 certs.append(x509.load_der_x509_certificate(_first_tlv(body)))
@@ -167,6 +167,8 @@ def _parse_der(data: bytes) -> list[x509.Certificate]:
     except _PARSE_ERRORS:
         pass
     try:
+        from cryptography.hazmat.primitives.serialization import pkcs7
+
         return list(pkcs7.load_der_pkcs7_certificates(data))
     except _PARSE_ERRORS:
         raise ValueError("contains no PEM certificate (nor a DER certificate)") from None
@@ -229,6 +231,8 @@ def system_store(access: OsStoreAccess) -> TrustStore:
             except ValueError:
                 pass
         return TrustStore(tuple(unique_certificates(certs)), os_roots.source, os_roots.note)
+    import ssl  # only for the system store: --ca-file never needs it
+
     paths = ssl.get_default_verify_paths()
     found: list[x509.Certificate] = []
     if paths.cafile:

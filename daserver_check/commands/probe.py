@@ -177,6 +177,8 @@ def settings_from_args(args: argparse.Namespace) -> ProbeSettings:
 
 
 def _check_resolvers(resolvers: list[str]) -> None:
+    if not resolvers:
+        return  # no import of the DNS stage for a --connect probe
     from daserver_check.probe.dns import ResolverSpecError, parse_resolver
 
     for spec in resolvers:
