@@ -36,6 +36,10 @@ class Cause:
         return f"{self.source} (inferred)" if self.inferred else self.source
 
 
+# Who shows most codes: a client's own Last Error Code.
+CLIENT_REPORTED = "a DirectAccess client's IP-HTTPS interface (Last Error Code)"
+
+
 @dataclass(frozen=True, slots=True)
 class ClientErrorCode:
     code: int
@@ -46,7 +50,7 @@ class ClientErrorCode:
     # Who shows the code. Most are a client's Last Error Code; 0x643 and 0x34 are what the
     # IP-HTTPS interface reports when it cannot be created, on the server as on a client
     # (KB 2980660), so their causes are the machine's own configuration.
-    reported_by: str = "a DirectAccess client's IP-HTTPS interface (Last Error Code)"
+    reported_by: str = CLIENT_REPORTED
 
     @property
     def hex(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from daserver_check.codes import inferred_for, lookup
+from daserver_check.codes import CLIENT_REPORTED, inferred_for, lookup
 from daserver_check.findings import FindingId
 from daserver_check.model import ExitCode, Finding, Report, Status, TargetReport, format_code
 from daserver_check.report.escape import inert_report
@@ -63,12 +63,18 @@ def _target_lines(target: TargetReport, report: Report, color: bool) -> list[str
         lines.append(f"  {coverage}")
     # Words match severity: "would" only for codes a failing finding predicts; a warning's
     # codes are what a client "could" report.
+    # 0x643/0x34 are what the IP-HTTPS interface of the failing machine reports (KB 2980660),
+    # the server's as much as a client's: they are not labelled as client codes.
     would = _predicted(target.findings, (Status.FAIL,))
     could = [c for c in _predicted(target.findings, (Status.WARN,)) if c not in would]
-    if would:
-        lines.append("  A DirectAccess client would report: " + ", ".join(would))
-    if could:
-        lines.append("  A DirectAccess client could report: " + ", ".join(could))
+    for verb, codes in (("would", would), ("could", could)):
+        client = [text for text, interface in codes if not interface]
+        machine = [text for text, interface in codes if interface]
+        if client:
+            lines.append(f"  A DirectAccess client {verb} report: " + ", ".join(client))
+        if machine:
+            lines.append(f"  The IP-HTTPS interface (server or client) {verb} report: "
+                         + ", ".join(machine))
     for f in problems:
         lines.extend(_finding_lines(f, color))
     lines.extend(_rollout_lines(target))
@@ -112,7 +118,9 @@ def _counts(findings: Sequence[Finding]) -> str:
     return ", ".join(parts) or "no checks ran"
 
 
-def _predicted(findings: Sequence[Finding], statuses: tuple[Status, ...]) -> list[str]:
+def _predicted(findings: Sequence[Finding],
+               statuses: tuple[Status, ...]) -> list[tuple[str, bool]]:
+    """(code text, is an interface-creation code) for each code the findings predict."""
     seen: list[int] = []
     for f in findings:
         if f.status in statuses:
@@ -122,7 +130,9 @@ def _predicted(findings: Sequence[Finding], statuses: tuple[Status, ...]) -> lis
     out = []
     for code in seen:
         entry = lookup(code)
-        out.append(f"{format_code(code)} ({entry.symbol})" if entry else format_code(code))
+        text = f"{format_code(code)} ({entry.symbol})" if entry else format_code(code)
+        interface = entry is not None and entry.reported_by != CLIENT_REPORTED
+        out.append((text, interface))
     return out
 
 

@@ -116,8 +116,8 @@ def _interface_failure(facts: Facts) -> str:
         return ""
     failing = [i for i in facts.interfaces if i.last_error in INTERFACE_CODES]
     if failing:
-        return "; ".join(f"interface {i.name} reports 0x{i.last_error:X}" for i in failing
-                         if i.last_error is not None)
+        return "; ".join(dict.fromkeys(f"interface {i.name} reports 0x{i.last_error:X}"
+                                       for i in failing if i.last_error is not None))
     if not facts.interfaces:
         return "the interface output shows no IP-HTTPS interface"
     return ""

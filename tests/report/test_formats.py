@@ -126,3 +126,13 @@ def test_inferred_codes_say_so_in_the_text_report() -> None:
     text = render(report, OutputFormat.TEXT)
     assert "client error: 0x103 ERROR_NO_MORE_ITEMS (inferred)" in text
     assert "client error: 0x103 ERROR_NO_MORE_ITEMS\n" in text
+
+
+def test_interface_creation_codes_are_not_called_client_codes() -> None:
+    # Issue 11: 0x643/0x34 are what the failing machine's IP-HTTPS interface reports.
+    report = Report("server", (TargetReport("b", (
+        Finding("server.ipv6.components", Status.FAIL, "off", predicts=(0x643, 0x34)),
+        Finding("cert.subject-name", Status.FAIL, "wrong", predicts=(0x103,))),),))
+    text = render(report, OutputFormat.TEXT)
+    assert "The IP-HTTPS interface (server or client) would report: 0x643" in text
+    assert "A DirectAccess client would report: 0x103 (ERROR_NO_MORE_ITEMS)\n" in text
