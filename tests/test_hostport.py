@@ -39,3 +39,23 @@ def test_arbitrary_text_only_raises_hostport_error(text: str) -> None:
         parse_ip_port(text)
     except HostPortError:
         pass
+
+
+@pytest.mark.parametrize("argv", [
+    ["probe", "https://da.lab.test/IPHTTPS", "--connect", "127.0.0.1:\u00b2"],
+    ["lab", "--listen", "127.0.0.1:\u00b2"],
+    ["exporter", "--listen", "127.0.0.1:\u00b2", "--profile", "lab"],
+    ["probe", "https://da.lab.test/IPHTTPS", "--connect", "127.0.0.1:\u0661\u0666"],
+])
+def test_non_ascii_ports_are_one_line_errors(argv: list[str]) -> None:
+    # `str.isdigit` accepts "²" and Arabic-Indic digits; `int("²")` raises. One rule (ASCII
+    # digits) for every option: exit 3 with one line, never "internal error".
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "daserver_check", *argv], capture_output=True,
+                         text=True, timeout=60, stdin=subprocess.DEVNULL, check=False)
+    assert out.returncode == 3
+    assert "internal error" not in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "bad port" in out.stderr

@@ -441,3 +441,17 @@ def test_cli_refuses_non_loopback_listen() -> None:
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 3
     assert "loopback" in err
+
+
+def test_self_signed_lab_with_the_lab_profile_could_report(capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    # Issue 11: with only warnings the headline says "could", never "would", and exit is 1.
+    from daserver_check.cli import main
+
+    with LabEndpoint(LabConfig(faults=frozenset({"self-signed"}))) as lab:
+        code = main(["probe", lab.url, "--connect", f"127.0.0.1:{lab.port}", "--ca-file",
+                     str(lab.files.ca_file), "--profile", "lab"])
+    text = capsys.readouterr().out
+    assert code == 1
+    assert "A DirectAccess client could report: 0x800B0109" in text
+    assert "would report" not in text
