@@ -25,7 +25,7 @@ from OpenSSL import SSL
 from daserver_check.clients import SUITES_BY_CODE, TlsVersion
 from daserver_check.probe import tcp
 from daserver_check.probe.deadline import Deadline
-from daserver_check.probe.tls import TlsConnection, _Transport
+from daserver_check.probe.tls import client_connection, drive_handshake
 
 try:
     from OpenSSL._util import ffi as _ffi
@@ -150,20 +150,14 @@ def _try(address: str, port: int, server_name: str | None, version: TlsVersion,
 
 def _handshake(sock: socket.socket, server_name: str | None, version: TlsVersion,
                suites: Sequence[OfferableSuite], deadline: Deadline) -> tuple[int, str | None]:
-    conn = TlsConnection(_context(version, suites), None)
-    transport = conn.transport = _Transport(conn, sock)
-    conn.set_connect_state()
     try:
-        if server_name:
-            conn.set_tlsext_host_name(server_name.encode("idna"))
-        while True:
-            try:
-                conn.do_handshake()
-                break
-            except (SSL.WantReadError, SSL.WantWriteError):
-                if not transport.step(deadline):
-                    return _Result.UNFINISHED, None
-        transport.flush_quietly()
+        sni = server_name.encode("idna") if server_name else None
+    except UnicodeError:
+        return _Result.ERROR, None
+    conn, transport = client_connection(_context(version, suites), sock, sni)
+    try:
+        if not drive_handshake(conn, transport, deadline):
+            return _Result.UNFINISHED, None
     except SSL.SysCallError:
         # A close or reset right after our hello is how many servers refuse (no alert).
         return _Result.REFUSED, None

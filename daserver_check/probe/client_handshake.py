@@ -38,10 +38,10 @@ from daserver_check.probe import tcp
 from daserver_check.probe.deadline import Deadline
 from daserver_check.probe.tls import (
     _NOT_TLS_MARKERS,
-    TlsConnection,
     _syscall,
     _timeout_detail,
-    _Transport,
+    client_connection,
+    drive_handshake,
     error_reasons,
 )
 
@@ -210,24 +210,15 @@ def client_handshake(
             groups_applied=applied, elapsed_ms=int((time.monotonic() - started) * 1000), **kw,
         )
 
-    conn = TlsConnection(ctx, None)
-    transport = conn.transport = _Transport(conn, sock)
-    conn.set_connect_state()
     try:
-        if server_name:
-            conn.set_tlsext_host_name(server_name.encode("idna"))
-        while True:
-            try:
-                conn.do_handshake()
-            except (SSL.WantReadError, SSL.WantWriteError):
-                if not transport.step(deadline):
-                    return done(False, _timeout_detail(conn, started, transport.received),
-                                failure=ClientFailure.TIMEOUT)
-                continue
-            if not transport.flush(deadline):
-                return done(False, _timeout_detail(conn, started, transport.received),
-                            failure=ClientFailure.TIMEOUT)
-            break
+        sni = server_name.encode("idna") if server_name else None
+    except UnicodeError as exc:
+        return done(False, f"socket error: {exc}", failure=ClientFailure.ERROR)
+    conn, transport = client_connection(ctx, sock, sni)
+    try:
+        if not drive_handshake(conn, transport, deadline):
+            return done(False, _timeout_detail(conn, started, transport.received),
+                        failure=ClientFailure.TIMEOUT)
     except SSL.ZeroReturnError:
         return done(False, "the server closed the connection during the handshake",
                     failure=ClientFailure.EOF)

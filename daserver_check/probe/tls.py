@@ -191,6 +191,32 @@ class TlsConnection(SSL.Connection):
     transport: _Transport
 
 
+def client_connection(
+    ctx: SSL.Context, sock: socket.socket, sni: bytes | None
+) -> tuple[TlsConnection, _Transport]:
+    """A client connection on memory BIOs over the non-blocking `sock`, not yet started."""
+    conn = TlsConnection(ctx, None)
+    transport = conn.transport = _Transport(conn, sock)
+    if sni:
+        conn.set_tlsext_host_name(sni)
+    conn.set_connect_state()
+    return conn, transport
+
+
+def drive_handshake(conn: SSL.Connection, transport: _Transport, deadline: Deadline) -> bool:
+    """Run the client handshake to its end, our last flight (Finished) sent; False when the
+    deadline passed first. OpenSSL's and the socket's errors propagate to the caller, which
+    tells them apart (alert, reset, close)."""
+    while True:
+        try:
+            conn.do_handshake()
+        except (SSL.WantReadError, SSL.WantWriteError):
+            if not transport.step(deadline):
+                return False
+            continue
+        return transport.flush(deadline)
+
+
 def handshake(
     sock: socket.socket, server_name: str | None, mode: TlsMode, deadline: Deadline
 ) -> tuple[TlsResult, TlsConnection | None]:
@@ -214,24 +240,12 @@ def handshake(
 
     ctx = _context(mode)
     ctx.set_info_callback(on_info)
-    conn = TlsConnection(ctx, None)
-    transport = conn.transport = _Transport(conn, sock)
-    if server_name:
-        conn.set_tlsext_host_name(server_name.encode("ascii"))
-    conn.set_connect_state()
+    conn, transport = client_connection(
+        ctx, sock, server_name.encode("ascii") if server_name else None)
     try:
-        while True:
-            try:
-                conn.do_handshake()
-            except (SSL.WantReadError, SSL.WantWriteError):
-                if not transport.step(deadline):
-                    return result(TlsOutcome.TIMED_OUT,
-                                  _timeout_detail(conn, started, transport.received)), None
-                continue
-            if not transport.flush(deadline):  # our last flight (Finished)
-                return result(TlsOutcome.TIMED_OUT,
-                              _timeout_detail(conn, started, transport.received)), None
-            break
+        if not drive_handshake(conn, transport, deadline):
+            return result(TlsOutcome.TIMED_OUT,
+                          _timeout_detail(conn, started, transport.received)), None
     except SSL.ZeroReturnError:
         return result(TlsOutcome.CLOSED, "the server closed the connection during the handshake"), None
     except SSL.SysCallError as exc:
