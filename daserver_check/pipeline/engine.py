@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from OpenSSL import SSL
 
 from daserver_check.certs.analysis import CertPolicy, analyse_chain
@@ -92,14 +93,16 @@ def _probe_url(url: str, settings: ProbeSettings) -> TargetReport:
 
             findings.append(prefix_skipped("no address resolved", None))
         return TargetReport(url, tuple(findings))
+    crls = CrlMemo()  # one CRL check per served chain, however many addresses serve it
     if len(addresses) == 1:
-        per_address = [probe_address(target, addresses[0], port, settings, deadline)]
+        per_address = [probe_address(target, addresses[0], port, settings, deadline, crls)]
     else:
         workers = min(len(addresses), settings.profile.probe.concurrency)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="addr") as pool:
             per_address = list(
                 pool.map(
-                    lambda a: probe_address(target, a, port, settings, deadline), addresses
+                    lambda a: probe_address(target, a, port, settings, deadline, crls),
+                    addresses,
                 )
             )
     for part in per_address:
@@ -221,16 +224,40 @@ def _null_handshake_unguarded(target: IphttpsUrl, route: _Route, deadline: Deadl
     return _Handshake(result, conn, sock)
 
 
+_SHA256 = hashes.SHA256()
+
 # Every finding one address reports; a crash in the route's orchestration errors them all.
 _ROUTE_IDS = (*STAGE_IDS["tcp"], *STAGE_IDS["tls"], *STAGE_IDS["cert"], *STAGE_IDS["iphttps"])
 
 
+class CrlMemo:
+    """The cert.crl verdict per served chain within one probe: every address of a name
+    usually serves the same chain, and its CRLs are fetched once, not once per address."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[tuple[bytes, ...], tuple[threading.Lock, list[Finding]]] = {}
+
+    def get(self, chain: Sequence[x509.Certificate], address: str,
+            compute: Callable[[], Finding]) -> Finding:
+        key = tuple(cert.fingerprint(_SHA256) for cert in chain)
+        with self._lock:
+            slot = self._slots.setdefault(key, (threading.Lock(), []))
+        lock, done = slot
+        with lock:  # a second address waits for the first's fetch (bounded by its deadline)
+            if not done:
+                done.append(compute())
+        return dataclasses.replace(done[0], address=address)
+
+
 def probe_address(
-    target: IphttpsUrl, address: str, port: int, settings: ProbeSettings, deadline: Deadline
+    target: IphttpsUrl, address: str, port: int, settings: ProbeSettings, deadline: Deadline,
+    crls: CrlMemo | None = None,
 ) -> list[Finding]:
+    memo = crls or CrlMemo()
     return guarded_stage(
         _ROUTE_IDS,
-        lambda: _probe_route(target, _Route(address, port), settings, deadline),
+        lambda: _probe_route(target, _Route(address, port), settings, deadline, crls=memo),
         address=address,
     )
 
@@ -243,6 +270,7 @@ def _probe_route(
     *,
     on_chain: Callable[[ConnectResult | None, tuple[x509.Certificate, ...]], list[Finding]]
     | None = None,
+    crls: CrlMemo | None = None,
 ) -> list[Finding]:
     """tcp (or proxy CONNECT) -> both handshakes -> cert -> POST (-> RS/RA) for one route.
 
@@ -342,7 +370,7 @@ def _probe_route(
                 address=address,
             )
         )
-        findings.append(_served_crl(chain, settings, deadline, address))
+        findings.append(_served_crl(chain, settings, deadline, address, crls or CrlMemo()))
     else:
         findings.extend(
             skipped_stages(("cert",), "the server sent no certificate (no TLS handshake)", address)
@@ -409,7 +437,7 @@ def _client_handshakes(
 
 
 def _served_crl(chain: Sequence[x509.Certificate], settings: ProbeSettings, deadline: Deadline,
-                address: str) -> Finding:
+                address: str, crls: CrlMemo) -> Finding:
     """cert.crl of the served chain, leaf and CAs, within what is left of the deadline."""
     if settings.offline or not settings.profile.cert.check_crl:
         why = "--offline" if settings.offline else "the profile sets cert.check_crl = false"
@@ -418,11 +446,11 @@ def _served_crl(chain: Sequence[x509.Certificate], settings: ProbeSettings, dead
 
     from daserver_check.pipeline.crl_check import chain_crl_finding
 
-    return guarded(FindingId.CERT_CRL, lambda: chain_crl_finding(
+    return guarded(FindingId.CERT_CRL, lambda: crls.get(chain, address, lambda: chain_crl_finding(
         chain, settings.trust, offline=False, now=datetime.now(UTC),
         timeout=max(0.1, deadline.remaining()), resolvers=settings.resolvers,
-        profile=settings.profile, address=address,
-        strong_crl_required=settings.strong_crl_required), address=address)
+        profile=settings.profile, strong_crl_required=settings.strong_crl_required)),
+        address=address)
 
 
 def _prefix_finding(advertised: RouterDiscoveryResult, address: str) -> Finding:

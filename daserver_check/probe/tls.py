@@ -15,6 +15,9 @@ would raise them, so callers see one kind of error.
 Certificates are never verified here: the served chain is returned as data and analysed by
 `daserver_check.certs` — a probe must report the facts of an expired or untrusted certificate,
 not stop at it (blackbox_exporter #1119).
+
+Over 400 lines because the memory-BIO transport, the handshake loop and the reading of a
+failed handshake are one mechanism, shared by the probe, the client handshakes and the cipher map.
 """
 
 from __future__ import annotations
