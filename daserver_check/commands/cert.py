@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from daserver_check.commands.probe import parse_connect
+from daserver_check.commands.probe import checked_resolvers, parse_connect
 from daserver_check.errors import InputError
 from daserver_check.model import Report
 
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> Report:
         else CertPolicy(),
         offline=args.offline or (profile is not None and not profile.cert.check_crl),
         timeout=timeout,
-        resolvers=_resolvers(args.resolver or list(profile.dns.resolvers if profile else ())),
+        resolvers=checked_resolvers(args.resolver or list(profile.dns.resolvers if profile else ())),
         against=against,
         connect=parse_connect(args.connect) if args.connect else None,
         password=_password(args),
@@ -125,16 +125,6 @@ def _parse_url(url: str, option: str) -> IphttpsUrl:
     except TargetError as exc:
         raise InputError(f"{option} {url!r}: {exc}") from None
 
-
-def _resolvers(specs: list[str]) -> tuple[str, ...]:
-    from daserver_check.probe.dns import ResolverSpecError, parse_resolver
-
-    for spec in specs:
-        try:
-            parse_resolver(spec)
-        except ResolverSpecError as exc:
-            raise InputError(f"--resolver {spec}: {exc}") from None
-    return tuple(specs)
 
 
 def _profile(spec: str | None) -> Profile:

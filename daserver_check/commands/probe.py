@@ -154,9 +154,7 @@ def settings_from_args(args: argparse.Namespace) -> ProbeSettings:
     timeout = args.timeout if args.timeout is not None else profile.probe.timeout
     if not 0 < timeout <= 300:
         raise InputError(f"--timeout {timeout:g}: must be more than 0 and at most 300 seconds")
-    resolvers = list(args.resolver or profile.dns.resolvers)
-    if resolvers:  # the dns stage's module is imported only when DNS will run
-        _check_resolvers(resolvers)
+    resolvers = checked_resolvers(list(args.resolver or profile.dns.resolvers))
     connect = parse_connect(args.connect) if args.connect else None
     ca_file = args.ca_file or profile.cert.ca_file or None
     try:
@@ -166,7 +164,7 @@ def settings_from_args(args: argparse.Namespace) -> ProbeSettings:
     return ProbeSettings(
         profile=profile,
         timeout=timeout,
-        resolvers=tuple(resolvers),
+        resolvers=resolvers,
         connect=connect,
         trust=trust,
         router_discovery=bool(args.router_discovery),
@@ -176,16 +174,19 @@ def settings_from_args(args: argparse.Namespace) -> ProbeSettings:
     )
 
 
-def _check_resolvers(resolvers: list[str]) -> None:
-    if not resolvers:
-        return  # no import of the DNS stage for a --connect probe
+def checked_resolvers(specs: list[str]) -> tuple[str, ...]:
+    """`--resolver` values (or the profile's dns.resolvers), each an IP[:PORT]; InputError
+    names the first bad one. The DNS stage's module is imported only when there is one."""
+    if not specs:
+        return ()
     from daserver_check.probe.dns import ResolverSpecError, parse_resolver
 
-    for spec in resolvers:
+    for spec in specs:
         try:
             parse_resolver(spec)
         except ResolverSpecError as exc:
             raise InputError(f"--resolver {spec}: {exc}") from None
+    return tuple(specs)
 
 
 def parse_connect(spec: str) -> tuple[str, int | None]:

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from daserver_check.commands.probe import parse_connect
+from daserver_check.commands.probe import checked_resolvers, parse_connect
 from daserver_check.errors import InputError
 from daserver_check.model import Report
 from daserver_check.server.facts import Facts
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> Report | int:
         url=args.url,
         cert_file=args.cert,
         connect=parse_connect(args.connect) if args.connect else None,
-        resolvers=_resolvers(args.resolver or []),
+        resolvers=checked_resolvers(args.resolver or []),
         timeout=args.timeout,
     )
     if args.live:
@@ -98,16 +98,6 @@ def run(args: argparse.Namespace) -> Report | int:
         target = inspect_bundle(list(args.paths), options)
     return Report("server", (target,))
 
-
-def _resolvers(specs: list[str]) -> tuple[str, ...]:
-    from daserver_check.probe.dns import ResolverSpecError, parse_resolver
-
-    for spec in specs:
-        try:
-            parse_resolver(spec)
-        except ResolverSpecError as exc:
-            raise InputError(f"--resolver {spec}: {exc}") from None
-    return tuple(specs)
 
 
 def _live() -> Facts:  # pragma: no cover - Windows only
