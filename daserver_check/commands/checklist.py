@@ -19,6 +19,7 @@ from daserver_check.findings import FindingId
 from daserver_check.model import Finding, Report, Status, TargetReport
 
 if TYPE_CHECKING:
+    from daserver_check.certs.trust import TrustStore
     from daserver_check.pipeline.bundle import BundleOptions
     from daserver_check.pipeline.cert_file import CertFileOptions
     from daserver_check.pipeline.settings import ProbeSettings
@@ -155,7 +156,8 @@ def plan(profile: Profile, *, offline: bool) -> list[Job]:
         else:
             jobs.append(_probe_job(url, settings, None))
     if profile.cert.files:
-        cert_options = _cert_options(profile, offline=offline)
+        cert_options = _cert_options(profile, offline=offline,
+                                     trust=settings.trust if settings is not None else None)
         if strong:
             cert_options = dataclasses.replace(cert_options, strong_crl_required=True)
         for path in profile.cert.files:
@@ -190,8 +192,10 @@ def _probe_job(url: str, settings: ProbeSettings, entry: str | None) -> Job:
     return job
 
 
-def _cert_options(profile: Profile, *, offline: bool) -> CertFileOptions:
-    """What `cert FILE --profile P --url U... [--ca-file] [--offline]` would use."""
+def _cert_options(profile: Profile, *, offline: bool,
+                  trust: TrustStore | None = None) -> CertFileOptions:
+    """What `cert FILE --profile P --url U... [--ca-file] [--offline]` would use; `trust` is the
+    store the probes already loaded from the same cert.ca_file (read once per checklist)."""
     from daserver_check.certs.analysis import CertPolicy
     from daserver_check.certs.trust import TrustStoreError, load_trust_store
     from daserver_check.pipeline.cert_file import CertFileOptions
@@ -201,11 +205,12 @@ def _cert_options(profile: Profile, *, offline: bool) -> CertFileOptions:
         urls = tuple(parse_iphttps_url(url) for url in profile.deployment.urls)
     except TargetError as exc:
         raise InputError(f"profile {profile.source}: deployment.urls: {exc}") from None
-    ca_file = _relative(profile, profile.cert.ca_file) if profile.cert.ca_file else None
-    try:
-        trust = load_trust_store(ca_file)
-    except TrustStoreError as exc:
-        raise InputError(f"profile {profile.source}: cert.ca_file: {exc}") from None
+    if trust is None:
+        ca_file = _relative(profile, profile.cert.ca_file) if profile.cert.ca_file else None
+        try:
+            trust = load_trust_store(ca_file)
+        except TrustStoreError as exc:
+            raise InputError(f"profile {profile.source}: cert.ca_file: {exc}") from None
     password, password_error = _profile_password(profile)
     return CertFileOptions(
         trust=trust,
